@@ -14,6 +14,28 @@ namespace pmd {
 
 using Millis = std::chrono::milliseconds;
 
+// One socket pmd binds for an app's instances (passed as LISTEN_FDS from fd 3), as written in
+// an app file: "tcp:HOST:PORT", "tcp6:[ADDR]:PORT" or "unix:/path". config/listen_address.h
+// parses the address; name becomes LISTEN_FDNAMES (empty = the app's name).
+struct ListenAddress {
+    std::string address;
+    std::string name;
+    bool operator==(const ListenAddress&) const = default;
+};
+
+// A probe pmd runs against each ready instance; `failures` misses in a row restart it.
+struct HealthCheck {
+    enum class Type { None, Http, Tcp, Exec };
+    Type type = Type::None;              // None = no health check
+    std::string url;                     // Http: "http://127.0.0.1:8080/health"
+    uint16_t port = 0;                   // Tcp: connect to 127.0.0.1:port
+    std::vector<std::string> command;    // Exec: argv, run in the app's cwd as its user; 0 = healthy
+    Millis interval{30000};
+    Millis timeout{5000};
+    uint32_t failures = 3;
+    bool operator==(const HealthCheck&) const = default;
+};
+
 struct AppSpec {
     std::string name;
     std::vector<std::string> command;  // argv; command[0] is resolved against PATH and cwd
@@ -42,6 +64,36 @@ struct AppSpec {
     // Logs: empty = <log-dir>/<name>-out.log / -err.log; "/dev/null" discards.
     std::string out_file;
     std::string error_file;
+
+    // --- Appended by config/ (issue 4). Defaults equal PM2's. ---
+    // instances = 0 means "max" (one per CPU): app files and dumps keep it symbolic so a dump
+    // restored on another machine follows its CPU count; god/ resolves it when it starts instances.
+
+    // Readiness: wait_ready waits for READY=1 (PM2: process.send('ready')) up to listen_timeout.
+    bool wait_ready = false;
+    Millis listen_timeout{3000};          // PM2's GRACEFUL_LISTEN_TIMEOUT
+    // Restart when an instance's memory exceeds this many bytes (0 = off), PM2's max_memory_restart.
+    uint64_t max_memory_restart = 0;
+    // Restart the whole app on this cron schedule (5 or 6 fields, PM2/croner syntax); empty = off.
+    std::string cron_restart;
+    // Restart on file changes: watch = true watches cwd; watch_paths narrows it (relative to cwd).
+    bool watch = false;
+    std::vector<std::string> watch_paths;
+    std::vector<std::string> ignore_watch;  // globs/paths excluded from watching
+    // Env var carrying the instance index (PM2: NODE_APP_INSTANCE); empty = not set.
+    std::string instance_var = "NODE_APP_INSTANCE";
+    // Env var set to <base value> + instance index (PM2's increment_var, e.g. PORT); empty = off.
+    std::string increment_var;
+    // One log file for all instances (true) or one per instance with an -<n> suffix (PM2 default).
+    bool merge_logs = false;
+    // Timestamp prefix of log lines in moment.js syntax as PM2 ("YYYY-MM-DD HH:mm:ss"); empty = none.
+    std::string log_date_format;
+
+    // pmd's own: sockets pmd binds once and hands to every instance (see cluster/).
+    std::vector<ListenAddress> listen;
+    bool reuse_port = false;              // instances bind themselves with SO_REUSEPORT
+    Millis watchdog_sec{0};               // 0 = off; else WATCHDOG=1 expected this often
+    HealthCheck health_check;
 
     bool operator==(const AppSpec&) const = default;
 };

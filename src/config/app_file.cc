@@ -1,0 +1,92 @@
+#include "config/app_file.h"
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <cerrno>
+#include <cstring>
+
+#include "base/error.h"
+#include "config/app_fields.h"
+#include "config/config_errors.h"
+#include "config/did_you_mean.h"
+
+namespace pmd {
+namespace {
+
+constexpr std::string_view kTopLevelKeys[] = {"app"};
+
+}  // namespace
+
+std::string read_text_file(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error(Error::Kind::Failed, "cannot read " + path.string() + ": " + std::strerror(errno));
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (in.bad()) throw Error(Error::Kind::Failed, "cannot read " + path.string() + ": " + std::strerror(errno));
+    return text.str();
+}
+
+std::vector<AppSpec> load_app_file(const std::filesystem::path& path, const AppFileOptions& options) {
+    auto text = read_text_file(path);
+    auto dir = std::filesystem::absolute(path).parent_path();
+    return parse_app_text(text, path.string(), dir, options);
+}
+
+std::vector<AppSpec> parse_app_text(std::string_view toml_text, const std::string& source_name,
+                                    const std::filesystem::path& base_dir, const AppFileOptions& options) {
+    ConfigErrors errors(source_name);
+    toml::table root;
+    try {
+        root = toml::parse(toml_text, source_name);
+    } catch (const toml::parse_error& e) {
+        errors.add(e.source(), "", "TOML syntax error: " + std::string(e.description()));
+        errors.throw_if_any();
+    }
+
+    std::vector<AppSpec> apps;
+    std::map<std::string, toml::source_position> first_seen;  // app name → where it was defined
+    bool profile_used = false;
+    const toml::array* app_array = nullptr;
+
+    for (const auto& [key, node] : root) {
+        if (key.str() == "app") {
+            app_array = node.as_array();
+            if (!app_array || !app_array->is_array_of_tables())
+                errors.add(node.source(), "app", "apps are written as [[app]] tables (double brackets), one per app");
+            continue;
+        }
+        std::string hint = did_you_mean_suffix(key.str(), kTopLevelKeys);
+        errors.add(key.source(), key.str(),
+                   "unknown top-level key; an app file holds [[app]] tables" + hint);
+    }
+    if (!app_array && errors.empty()) errors.add(toml::source_position{1, 1}, "", "no [[app]] table in this file");
+
+    if (app_array && app_array->is_array_of_tables()) {
+        AppTableContext ctx{base_dir, options.profile, false};
+        for (const auto& element : *app_array) {
+            const auto& table = *element.as_table();
+            AppSpec spec = options.defaults;
+            auto outcome = decode_app_table(table, ctx, spec, errors);
+            profile_used |= outcome.used_profile;
+            if (!spec.name.empty()) {
+                const toml::node* name_node = table.get("name");
+                auto where = name_node ? name_node->source().begin : table.source().begin;
+                if (auto [it, fresh] = first_seen.emplace(spec.name, where); !fresh)
+                    errors.add(where, "name", "another app in this file is named '" + spec.name + "' (line " +
+                                                  std::to_string(it->second.line) + "); names must be unique");
+            }
+            apps.push_back(std::move(spec));
+        }
+    }
+    // `--env prodution` silently starting with the base env would be a quiet surprise.
+    if (!options.profile.empty() && !profile_used && !apps.empty() && errors.empty())
+        errors.add(toml::source_position{1, 1}, "",
+                   "no app in this file has env_" + std::string(options.profile) + " for profile '" +
+                       std::string(options.profile) + "'");
+    errors.throw_if_any();
+    return apps;
+}
+
+}  // namespace pmd
