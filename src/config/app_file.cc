@@ -61,7 +61,7 @@ std::vector<AppSpec> parse_app_text(std::string_view toml_text, const std::strin
         errors.add(key.source(), key.str(),
                    "unknown top-level key; an app file holds [[app]] tables" + hint);
     }
-    if (!app_array && errors.empty()) errors.add(toml::source_position{1, 1}, "", "no [[app]] table in this file");
+    if (!app_array && errors.empty() && !options.allow_no_apps) errors.add(toml::source_position{1, 1}, "", "no [[app]] table in this file");
 
     if (app_array && app_array->is_array_of_tables()) {
         AppTableContext ctx{base_dir, options.profile, false};

@@ -1,0 +1,28 @@
+// The dump `pmctl save` writes and `resurrect` reads: an app file whose every app is spelled
+// out completely, so parse_app_text() gives back specs equal to the ones dumped.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "god/app_spec.h"
+
+namespace pmd {
+
+// TOML text with one [[app]] per spec. Fields equal to AppSpec{}'s are left out, so read the
+// dump without [defaults] (AppFileOptions{}): a dump describes apps as they ran, not as
+// today's defaults would make them.
+std::string dump_apps(const std::vector<AppSpec>& apps);
+
+// Reads a dump: no [defaults], no profile, no directory to resolve against (dumps hold absolute
+// cwds). A missing file is an empty set: nothing was saved yet.
+std::vector<AppSpec> load_dump(const std::filesystem::path& path);
+std::vector<AppSpec> parse_dump_text(std::string_view text, const std::string& source_name);
+
+// "1m30s", "1s600ms", "0ms": a duration text parse_duration() reads back to the same value.
+std::string exact_duration_text(Millis d);
+// "512M", "1536K", "1000": a size text parse_size() reads back to the same value.
+std::string exact_size_text(uint64_t bytes);
+
+}  // namespace pmd
