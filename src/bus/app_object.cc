@@ -1,0 +1,125 @@
+#include "bus/app_object.h"
+
+#include <systemd/sd-bus.h>
+
+#include <cstdlib>
+#include <memory>
+
+#include "bus/bus_errors.h"
+#include "bus/caller.h"
+#include "bus/spec_codec.h"
+
+namespace pmd {
+
+std::string app_object_path(const std::string& name) {
+    char* path = nullptr;
+    if (sd_bus_path_encode("/org/pmd/God1/app", name.c_str(), &path) < 0 || !path)
+        throw Error(Error::Kind::Failed, "cannot encode an object path for '" + name + "'");
+    std::string out(path);
+    std::free(path);
+    return out;
+}
+
+std::map<std::string, sdbus::Variant> instance_dict(Manager& manager, const App& app, const Instance& instance) {
+    InstanceStats s = manager.stats(app, instance);
+    std::map<std::string, sdbus::Variant> d;
+    d["index"] = sdbus::Variant(static_cast<uint32_t>(instance.index));
+    d["pid"] = sdbus::Variant(static_cast<int32_t>(instance.process ? instance.process.pid() : 0));
+    d["state"] = sdbus::Variant(state_name(instance.state));
+    d["restarts"] = sdbus::Variant(instance.restarts);
+    d["unstable_restarts"] = sdbus::Variant(instance.policy.unstable_restarts());
+    d["uptime_ms"] = sdbus::Variant(s.uptime_ms);
+    d["memory_bytes"] = sdbus::Variant(s.memory_bytes);
+    d["cpu_percent"] = sdbus::Variant(s.cpu_percent);
+    d["cpu_usage_nsec"] = sdbus::Variant(s.cpu_usage_nsec);
+    d["processes"] = sdbus::Variant(s.processes);
+    d["cgroup"] = sdbus::Variant(instance.cgroup ? instance.cgroup.relative() : std::string());
+    if (instance.last_exit) {
+        d["last_exit_pid"] = sdbus::Variant(static_cast<int32_t>(instance.last_exit->pid));
+        d["last_exit_reason"] = sdbus::Variant(instance.last_exit->reason);
+        d["last_exit_code"] = sdbus::Variant(static_cast<int32_t>(instance.last_exit->code));
+        d["last_exit"] = sdbus::Variant(instance.last_exit->description);
+    }
+    return d;
+}
+
+std::vector<std::map<std::string, sdbus::Variant>> instance_dicts(Manager& manager, const App& app) {
+    std::vector<std::map<std::string, sdbus::Variant>> out;
+    out.reserve(app.instances.size());
+    for (const auto& instance : app.instances) out.push_back(instance_dict(manager, app, *instance));
+    return out;
+}
+
+Manager::Done reply_when_done(sdbus::Result<>&& result) {
+    auto shared = std::make_shared<sdbus::Result<>>(std::move(result));
+    return [shared](std::optional<Error> error) {
+        if (error) shared->returnError(to_bus_error(*error));
+        else shared->returnResults();
+    };
+}
+
+AppObject::AppObject(sdbus::IConnection& connection, Manager& manager, std::string name)
+    : AdaptorInterfaces(connection, app_object_path(name)), manager_(manager), name_(std::move(name)) {
+    registerAdaptor();
+    emitInterfacesAddedSignal({org::pmd::God1::App_adaptor::INTERFACE_NAME});
+}
+
+AppObject::~AppObject() {
+    emitInterfacesRemovedSignal({org::pmd::God1::App_adaptor::INTERFACE_NAME});
+    unregisterAdaptor();
+}
+
+void AppObject::emit_changed() {
+    emitPropertiesChangedSignal(org::pmd::God1::App_adaptor::INTERFACE_NAME, {"State", "Restarts", "Pids", "Instances"});
+}
+
+const App& AppObject::app() const {
+    const App* app = manager_.find(name_);
+    if (!app) throw Error(Error::Kind::NoSuchApp, "app '" + name_ + "' is gone");
+    return *app;
+}
+
+void AppObject::Stop(sdbus::Result<>&& result) {
+    guarded([&] { require_manager(getObject(), "stop apps"); });
+    manager_.stop(name_, reply_when_done(std::move(result)));
+}
+
+void AppObject::Restart(sdbus::Result<>&& result) {
+    guarded([&] { require_manager(getObject(), "restart apps"); });
+    manager_.restart(name_, reply_when_done(std::move(result)));
+}
+
+void AppObject::Delete(sdbus::Result<>&& result) {
+    guarded([&] { require_manager(getObject(), "delete apps"); });
+    manager_.remove(name_, reply_when_done(std::move(result)));
+}
+
+void AppObject::Signal(const int32_t& signal) {
+    guarded([&] {
+        require_manager(getObject(), "signal apps");
+        manager_.signal(name_, signal);
+    });
+}
+
+std::string AppObject::State() { return guarded([&] { return app().state(); }); }
+std::string AppObject::User() { return guarded([&] { return app().plan.user_name; }); }
+uint32_t AppObject::Owner() { return guarded([&] { return static_cast<uint32_t>(app().owner); }); }
+uint32_t AppObject::Restarts() { return guarded([&] { return app().restarts(); }); }
+
+std::vector<int32_t> AppObject::Pids() {
+    return guarded([&] {
+        std::vector<int32_t> out;
+        for (pid_t p : app().pids()) out.push_back(p);
+        return out;
+    });
+}
+
+std::vector<std::map<std::string, sdbus::Variant>> AppObject::Instances() {
+    return guarded([&] { return instance_dicts(manager_, app()); });
+}
+
+std::map<std::string, sdbus::Variant> AppObject::Spec() { return guarded([&] { return encode_spec(app().spec); }); }
+std::string AppObject::CgroupPath() { return guarded([&] { return app().cgroup.relative(); }); }
+std::string AppObject::StatsSource() { return manager_.stats_source(); }
+
+}  // namespace pmd

@@ -1,0 +1,55 @@
+// AppObject: /org/pmd/God1/app/<escaped name>, interface org.pmd.God1.App. It holds no state
+// of its own: getters read the App from the Manager, methods call the Manager. Its lifetime is
+// the app's: created on AppAdded, destroyed on AppRemoved (InterfacesAdded/Removed follow).
+#pragma once
+
+#include <sdbus-c++/sdbus-c++.h>
+
+#include <string>
+
+#include "god/manager.h"
+#include "pmd-glue/App_adaptor.h"
+
+namespace pmd {
+
+std::string app_object_path(const std::string& name);
+
+// The a{sv} of one instance, shared by the Instances property and ListApps.
+std::map<std::string, sdbus::Variant> instance_dict(Manager& manager, const App& app, const Instance& instance);
+std::vector<std::map<std::string, sdbus::Variant>> instance_dicts(Manager& manager, const App& app);
+
+class AppObject final
+    : public sdbus::AdaptorInterfaces<org::pmd::God1::App_adaptor, sdbus::ManagedObject_adaptor, sdbus::Properties_adaptor> {
+public:
+    AppObject(sdbus::IConnection& connection, Manager& manager, std::string name);
+    ~AppObject();
+
+    // Announces State, Restarts, Pids and (invalidated) Instances.
+    void emit_changed();
+
+private:
+    const App& app() const;
+
+    void Stop(sdbus::Result<>&& result) override;
+    void Restart(sdbus::Result<>&& result) override;
+    void Delete(sdbus::Result<>&& result) override;
+    void Signal(const int32_t& signal) override;
+    std::string Name() override { return name_; }
+    std::string State() override;
+    std::string User() override;
+    uint32_t Owner() override;
+    uint32_t Restarts() override;
+    std::vector<int32_t> Pids() override;
+    std::vector<std::map<std::string, sdbus::Variant>> Instances() override;
+    std::map<std::string, sdbus::Variant> Spec() override;
+    std::string CgroupPath() override;
+    std::string StatsSource() override;
+
+    Manager& manager_;
+    std::string name_;
+};
+
+// Completes an async method call from a Manager::Done (Result is move-only).
+Manager::Done reply_when_done(sdbus::Result<>&& result);
+
+}  // namespace pmd

@@ -1,0 +1,114 @@
+#include "bus/manager_object.h"
+
+#include "bus/bus_errors.h"
+#include "bus/caller.h"
+#include "bus/spec_codec.h"
+#include "config/spec_validation.h"
+
+namespace pmd {
+
+ManagerObject::ManagerObject(sdbus::IConnection& connection, EventLoop& loop, Manager& manager)
+    : AdaptorInterfaces(connection, "/org/pmd/God1"), connection_(connection), loop_(loop), manager_(manager) {
+    registerAdaptor();
+    manager_.set_observer(this);
+}
+
+ManagerObject::~ManagerObject() {
+    manager_.set_observer(nullptr);
+    objects_.clear();
+    unregisterAdaptor();
+}
+
+void ManagerObject::app_added(const App& app) {
+    const std::string& name = app.spec.name;
+    objects_[name] = std::make_unique<AppObject>(connection_, manager_, name);
+    emitAppAdded(name, app_object_path(name));
+}
+
+void ManagerObject::app_removed(const std::string& name) {
+    dirty_.erase(name);
+    if (objects_.erase(name)) emitAppRemoved(name, app_object_path(name));
+}
+
+void ManagerObject::app_changed(const App& app) {
+    if (!objects_.count(app.spec.name)) return;
+    dirty_.insert(app.spec.name);
+    if (!flush_) flush_ = loop_.add_defer([this] { flush_changes(); });
+}
+
+void ManagerObject::flush_changes() {
+    auto dirty = std::move(dirty_);
+    dirty_.clear();
+    for (const auto& name : dirty) {
+        auto it = objects_.find(name);
+        if (it != objects_.end()) it->second->emit_changed();
+    }
+    flush_.reset();
+}
+
+void ManagerObject::instance_exited(const App& app, const Instance& instance, const ExitRecord& exit) {
+    emitInstanceExited(app.spec.name, instance.index, exit.pid, exit.reason, exit.code);
+}
+
+sdbus::ObjectPath ManagerObject::StartApp(const std::map<std::string, sdbus::Variant>& spec) {
+    return guarded([&] {
+        Caller caller = require_manager(getObject(), "start apps");
+        const App& app = manager_.start(decode_spec(spec), caller.uid);
+        return sdbus::ObjectPath(app_object_path(app.spec.name));
+    });
+}
+
+void ManagerObject::Stop(sdbus::Result<>&& result, std::string name) {
+    guarded([&] { require_manager(getObject(), "stop apps"); });
+    manager_.stop(name, reply_when_done(std::move(result)));
+}
+
+void ManagerObject::Restart(sdbus::Result<>&& result, std::string name) {
+    guarded([&] { require_manager(getObject(), "restart apps"); });
+    manager_.restart(name, reply_when_done(std::move(result)));
+}
+
+void ManagerObject::Delete(sdbus::Result<>&& result, std::string name) {
+    guarded([&] { require_manager(getObject(), "delete apps"); });
+    manager_.remove(name, reply_when_done(std::move(result)));
+}
+
+void ManagerObject::Signal(const std::string& name, const int32_t& signal) {
+    guarded([&] {
+        require_manager(getObject(), "signal apps");
+        manager_.signal(name, signal);
+    });
+}
+
+std::vector<std::map<std::string, sdbus::Variant>> ManagerObject::ListApps() {
+    return guarded([&] {
+        std::vector<std::map<std::string, sdbus::Variant>> out;
+        for (const App* app : manager_.apps()) {
+            std::map<std::string, sdbus::Variant> d;
+            d["name"] = sdbus::Variant(app->spec.name);
+            d["state"] = sdbus::Variant(app->state());
+            d["user"] = sdbus::Variant(app->plan.user_name);
+            d["owner"] = sdbus::Variant(static_cast<uint32_t>(app->owner));
+            d["restarts"] = sdbus::Variant(app->restarts());
+            d["path"] = sdbus::Variant(sdbus::ObjectPath(app_object_path(app->spec.name)));
+            d["instances"] = sdbus::Variant(instance_dicts(manager_, *app));
+            out.push_back(std::move(d));
+        }
+        return out;
+    });
+}
+
+sdbus::ObjectPath ManagerObject::GetApp(const std::string& name) {
+    return guarded([&] {
+        if (!manager_.find(name))
+            throw Error(Error::Kind::NoSuchApp, "no app named '" + name + "' (pmctl ls lists the apps)");
+        return sdbus::ObjectPath(app_object_path(name));
+    });
+}
+
+std::string ManagerObject::Ping() { return PMD_VERSION; }
+std::string ManagerObject::Version() { return PMD_VERSION; }
+std::string ManagerObject::CgroupMode() { return manager_.cgroup_mode(); }
+std::string ManagerObject::CgroupRoot() { return manager_.cgroup_root(); }
+
+}  // namespace pmd

@@ -1,0 +1,57 @@
+// ManagerObject: /org/pmd/God1, interfaces org.pmd.God1.Manager and
+// org.freedesktop.DBus.ObjectManager (one GetManagedObjects lists every app with its
+// properties). It observes the Manager: apps appear and vanish as AppObjects, and changes are
+// announced once per loop iteration per app, however many happened in it.
+#pragma once
+
+#include <sdbus-c++/sdbus-c++.h>
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "bus/app_object.h"
+#include "event/event_loop.h"
+#include "god/manager.h"
+#include "pmd-glue/Manager_adaptor.h"
+
+namespace pmd {
+
+class ManagerObject final
+    : public sdbus::AdaptorInterfaces<org::pmd::God1::Manager_adaptor, sdbus::ObjectManager_adaptor, sdbus::Properties_adaptor>,
+      public ManagerObserver {
+public:
+    ManagerObject(sdbus::IConnection& connection, EventLoop& loop, Manager& manager);
+    ~ManagerObject();
+
+    // ManagerObserver
+    void app_added(const App& app) override;
+    void app_removed(const std::string& name) override;
+    void app_changed(const App& app) override;
+    void instance_exited(const App& app, const Instance& instance, const ExitRecord& exit) override;
+
+private:
+    sdbus::ObjectPath StartApp(const std::map<std::string, sdbus::Variant>& spec) override;
+    void Stop(sdbus::Result<>&& result, std::string name) override;
+    void Restart(sdbus::Result<>&& result, std::string name) override;
+    void Delete(sdbus::Result<>&& result, std::string name) override;
+    void Signal(const std::string& name, const int32_t& signal) override;
+    std::vector<std::map<std::string, sdbus::Variant>> ListApps() override;
+    sdbus::ObjectPath GetApp(const std::string& name) override;
+    std::string Ping() override;
+    std::string Version() override;
+    std::string CgroupMode() override;
+    std::string CgroupRoot() override;
+
+    void flush_changes();
+
+    sdbus::IConnection& connection_;
+    EventLoop& loop_;
+    Manager& manager_;
+    std::map<std::string, std::unique_ptr<AppObject>> objects_;
+    std::set<std::string> dirty_;
+    EventSource flush_;
+};
+
+}  // namespace pmd

@@ -1,0 +1,68 @@
+#include "cgroup/cgroup_events_watcher.h"
+
+#include <sys/inotify.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "base/error.h"
+
+namespace pmd {
+
+CgroupEventsWatcher::CgroupEventsWatcher(EventLoop& loop)
+    : inotify_(inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) {
+    if (!inotify_) throw Error(Error::Kind::Failed, std::string("cannot create an inotify fd: ") + std::strerror(errno));
+    source_ = loop.add_io(inotify_.get(), EPOLLIN, [this](uint32_t) { on_readable(); });
+}
+
+CgroupEventsWatcher::Watch CgroupEventsWatcher::watch(const std::string& cgroup_path, std::function<void()> changed) {
+    int wd = inotify_add_watch(inotify_.get(), (cgroup_path + "/cgroup.events").c_str(), IN_MODIFY);
+    if (wd < 0)
+        throw Error(Error::Kind::Failed, "cannot watch " + cgroup_path + "/cgroup.events: " + std::strerror(errno));
+    handlers_[wd] = std::move(changed);
+    Watch w;
+    w.owner_ = this;
+    w.wd_ = wd;
+    return w;
+}
+
+CgroupEventsWatcher::Watch& CgroupEventsWatcher::Watch::operator=(Watch&& other) noexcept {
+    if (this != &other) {
+        reset();
+        owner_ = std::exchange(other.owner_, nullptr);
+        wd_ = std::exchange(other.wd_, -1);
+    }
+    return *this;
+}
+
+void CgroupEventsWatcher::Watch::reset() {
+    if (!owner_) return;
+    inotify_rm_watch(owner_->inotify_.get(), wd_);
+    owner_->handlers_.erase(wd_);
+    owner_ = nullptr;
+    wd_ = -1;
+}
+
+void CgroupEventsWatcher::on_readable() {
+    alignas(struct inotify_event) char buf[4096];
+    for (;;) {
+        ssize_t n = read(inotify_.get(), buf, sizeof buf);
+        if (n <= 0) return;
+        for (char* p = buf; p < buf + n;) {
+            auto* ev = reinterpret_cast<struct inotify_event*>(p);
+            p += sizeof(struct inotify_event) + ev->len;
+            if (ev->mask & IN_IGNORED) {
+                handlers_.erase(ev->wd);
+                continue;
+            }
+            // Look up at each event: a handler may remove this or another watch.
+            auto it = handlers_.find(ev->wd);
+            if (it != handlers_.end()) {
+                auto handler = it->second;
+                handler();
+            }
+        }
+    }
+}
+
+}  // namespace pmd

@@ -1,0 +1,61 @@
+// CgroupTree: the cgroup2 subtree pmd manages.
+//
+//   <root>/supervisor/          pmd itself (cgroup2's no-internal-process rule forbids
+//                               processes in <root> once it has controllers enabled below)
+//   <root>/apps/<app>.app/<n>/  one cgroup per instance
+//
+// <root> is, in order: the --cgroup option; the parent of our own cgroup when we already
+// sit in a "supervisor" leaf (restarted or re-executed pmd); our own cgroup when it was
+// delegated to us (systemd Delegate=yes: /system.slice/pmd.service); or, when we run in the
+// root cgroup of a machine without systemd, /pmd.slice/<key> with a key derived from the
+// state directory, so several daemons on one machine never share a subtree.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cgroup/cgroup_dir.h"
+
+namespace pmd {
+
+class CgroupTree {
+public:
+    struct Options {
+        std::string root_override;  // --cgroup
+        std::string key;            // used under /pmd.slice when we run in the root cgroup
+    };
+
+    // nullptr when there is no usable cgroup2 (not mounted, or our cgroup is not writable);
+    // `why` then says what was missing, for the start-up message.
+    static std::unique_ptr<CgroupTree> setup(const Options& options, std::string& why);
+
+    const std::string& mount() const { return mount_; }
+    const std::string& root() const { return root_; }
+    // Controllers enabled for apps ("memory", "cpu", "pids"), possibly none.
+    const std::vector<std::string>& controllers() const { return controllers_; }
+    bool has_controller(const std::string& name) const;
+    // "cgroup2" or "cgroup2-no-controllers".
+    std::string mode_name() const;
+
+    // <root>/apps/<app>.app, with the controllers enabled for its children.
+    CgroupDir make_app_dir(const std::string& app) const;
+    CgroupDir make_instance_dir(const CgroupDir& app_dir, unsigned index) const;
+
+    // Relative paths of instance cgroups left populated by an earlier daemon.
+    std::vector<std::string> leftover_instances() const;
+
+private:
+    void enable_controllers(const CgroupDir& dir) const;
+
+    std::string mount_;
+    std::string root_;
+    std::vector<std::string> controllers_;
+    CgroupDir apps_;
+};
+
+// Parsing helpers, separate so they are unit-tested on sample text.
+std::string find_cgroup2_mount(const std::string& mountinfo);
+std::string find_own_cgroup(const std::string& proc_self_cgroup);
+
+}  // namespace pmd

@@ -1,0 +1,22 @@
+// Which bus to talk on, shared by pmd and pmctl: --system (default), --user, --bus ADDRESS,
+// and for pmctl -H [user@]host (the remote host's system bus over SSH, like systemctl -H).
+#pragma once
+
+#include <sdbus-c++/IConnection.h>
+
+#include <memory>
+#include <string>
+
+namespace pmd {
+
+struct BusChoice {
+    bool user = false;
+    std::string address;
+    std::string host;
+
+    // Throws sdbus::Error with the bus library's message when the bus is unreachable.
+    std::unique_ptr<sdbus::IConnection> connect() const;
+    std::string describe() const;
+};
+
+}  // namespace pmd

@@ -1,0 +1,181 @@
+#include "event/event_loop.h"
+
+#include <signal.h>
+#include <time.h>
+
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <variant>
+
+#include <spdlog/spdlog.h>
+
+namespace pmd {
+
+// The callback lives in a shared_ptr so the dispatch trampoline can hold it while it runs:
+// a handler may destroy its own EventSource (an instance that exits and is removed).
+struct EventSource::Callback : std::enable_shared_from_this<EventSource::Callback> {
+    std::variant<EventLoop::IoHandler, EventLoop::Handler, EventLoop::SignalHandler> handler;
+    // sd-event passes a prepare callback the source's own userdata, so it lives here too.
+    EventLoop::Handler prepare;
+};
+
+namespace {
+
+// Handlers run under C frames of sd-event: nothing may be thrown through them. A handler that
+// throws has failed its one event; the daemon goes on.
+template <typename F>
+int invoke(const char* what, F&& f) {
+    try {
+        f();
+    } catch (const std::exception& e) {
+        spdlog::error("{} handler failed: {}", what, e.what());
+    } catch (...) {
+        spdlog::error("{} handler failed", what);
+    }
+    return 0;
+}
+
+[[noreturn]] void fail(const char* what, int r) {
+    throw std::runtime_error(std::string(what) + ": " + std::strerror(-r));
+}
+
+int on_io(sd_event_source*, int, uint32_t revents, void* userdata) {
+    auto cb = static_cast<EventSource::Callback*>(userdata)->shared_from_this();
+    return invoke("io", [&] { std::get<EventLoop::IoHandler>(cb->handler)(revents); });
+}
+
+int on_time(sd_event_source*, uint64_t, void* userdata) {
+    auto cb = static_cast<EventSource::Callback*>(userdata)->shared_from_this();
+    return invoke("timer", [&] { std::get<EventLoop::Handler>(cb->handler)(); });
+}
+
+int on_signal(sd_event_source*, const struct signalfd_siginfo* si, void* userdata) {
+    auto cb = static_cast<EventSource::Callback*>(userdata)->shared_from_this();
+    return invoke("signal", [&] { std::get<EventLoop::SignalHandler>(cb->handler)(static_cast<int>(si->ssi_signo)); });
+}
+
+int on_defer(sd_event_source*, void* userdata) {
+    auto cb = static_cast<EventSource::Callback*>(userdata)->shared_from_this();
+    return invoke("deferred", [&] { std::get<EventLoop::Handler>(cb->handler)(); });
+}
+
+int on_prepare(sd_event_source*, void* userdata) {
+    auto cb = static_cast<EventSource::Callback*>(userdata)->shared_from_this();
+    return invoke("prepare", [&] { if (cb->prepare) cb->prepare(); });
+}
+
+}  // namespace
+
+EventSource::EventSource(sd_event_source* source, std::shared_ptr<Callback> callback)
+    : source_(source), callback_(std::move(callback)) {}
+
+EventSource::EventSource(EventSource&& other) noexcept
+    : source_(std::exchange(other.source_, nullptr)), callback_(std::move(other.callback_)) {}
+
+EventSource& EventSource::operator=(EventSource&& other) noexcept {
+    if (this != &other) {
+        reset();
+        source_ = std::exchange(other.source_, nullptr);
+        callback_ = std::move(other.callback_);
+    }
+    return *this;
+}
+
+EventSource::~EventSource() { reset(); }
+
+void EventSource::reset() {
+    if (source_) {
+        sd_event_source_disable_unref(source_);
+        source_ = nullptr;
+    }
+    callback_.reset();
+}
+
+void EventSource::set_io_events(uint32_t events) {
+    if (source_) sd_event_source_set_io_events(source_, events);
+}
+
+void EventSource::set_time_usec(uint64_t usec) {
+    if (!source_) return;
+    sd_event_source_set_time(source_, usec);
+    sd_event_source_set_enabled(source_, SD_EVENT_ONESHOT);
+}
+
+void EventSource::set_prepare(std::function<void()> handler) {
+    if (!source_) return;
+    callback_->prepare = std::move(handler);
+    int r = sd_event_source_set_prepare(source_, callback_->prepare ? on_prepare : nullptr);
+    if (r < 0) fail("cannot add a prepare callback", r);
+}
+
+void EventSource::set_enabled(bool on) {
+    if (source_) sd_event_source_set_enabled(source_, on ? SD_EVENT_ON : SD_EVENT_OFF);
+}
+
+EventLoop::EventLoop() {
+    int r = sd_event_new(&event_);
+    if (r < 0) fail("cannot create the event loop", r);
+}
+
+EventLoop::~EventLoop() { sd_event_unref(event_); }
+
+EventSource EventLoop::add_io(int fd, uint32_t events, IoHandler handler) {
+    auto cb = std::make_shared<EventSource::Callback>();
+    cb->handler = std::move(handler);
+    sd_event_source* s = nullptr;
+    int r = sd_event_add_io(event_, &s, fd, events, on_io, cb.get());
+    if (r < 0) fail("cannot watch a file descriptor", r);
+    return EventSource(s, std::move(cb));
+}
+
+EventSource EventLoop::add_timer(std::chrono::microseconds delay, Handler handler) {
+    auto cb = std::make_shared<EventSource::Callback>();
+    cb->handler = std::move(handler);
+    sd_event_source* s = nullptr;
+    int r = sd_event_add_time_relative(event_, &s, CLOCK_MONOTONIC, static_cast<uint64_t>(delay.count()), 0,
+                                       on_time, cb.get());
+    if (r < 0) fail("cannot add a timer", r);
+    return EventSource(s, std::move(cb));
+}
+
+EventSource EventLoop::add_signal(int signal, SignalHandler handler) {
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, signal);
+    sigprocmask(SIG_BLOCK, &mask, nullptr);
+    auto cb = std::make_shared<EventSource::Callback>();
+    cb->handler = std::move(handler);
+    sd_event_source* s = nullptr;
+    int r = sd_event_add_signal(event_, &s, signal, on_signal, cb.get());
+    if (r < 0) fail("cannot watch a signal", r);
+    return EventSource(s, std::move(cb));
+}
+
+EventSource EventLoop::add_defer(Handler handler) {
+    auto cb = std::make_shared<EventSource::Callback>();
+    cb->handler = std::move(handler);
+    sd_event_source* s = nullptr;
+    int r = sd_event_add_defer(event_, &s, on_defer, cb.get());
+    if (r < 0) fail("cannot add a deferred event", r);
+    sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+    return EventSource(s, std::move(cb));
+}
+
+void EventLoop::enable_watchdog() { sd_event_set_watchdog(event_, 1); }
+
+uint64_t EventLoop::now_usec() const {
+    uint64_t now = 0;
+    if (sd_event_now(event_, CLOCK_MONOTONIC, &now) < 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        now = static_cast<uint64_t>(ts.tv_sec) * 1'000'000 + static_cast<uint64_t>(ts.tv_nsec) / 1000;
+    }
+    return now;
+}
+
+int EventLoop::run() { return sd_event_loop(event_); }
+
+void EventLoop::exit(int code) { sd_event_exit(event_, code); }
+
+}  // namespace pmd

@@ -1,0 +1,81 @@
+// EventLoop: the daemon's one sd-event loop, and EventSource, an owned sd-event source whose
+// callback is a std::function. Destroying an EventSource disables it and releases its callback;
+// that is safe even from inside the callback itself, because the loop keeps the callback alive
+// for the duration of its dispatch.
+#pragma once
+
+#include <systemd/sd-event.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+namespace pmd {
+
+class EventSource {
+public:
+    EventSource() = default;
+    EventSource(EventSource&&) noexcept;
+    EventSource& operator=(EventSource&&) noexcept;
+    EventSource(const EventSource&) = delete;
+    EventSource& operator=(const EventSource&) = delete;
+    ~EventSource();
+
+    explicit operator bool() const { return source_ != nullptr; }
+    sd_event_source* get() const { return source_; }
+    void reset();
+
+    // Io sources: change the events polled for.
+    void set_io_events(uint32_t events);
+    // Timer sources: re-arm one-shot at an absolute CLOCK_MONOTONIC time (microseconds).
+    void set_time_usec(uint64_t usec);
+    void set_enabled(bool on);
+    // Runs before every poll of the loop while this source is enabled, e.g. to refresh what a
+    // foreign fd (the bus connection) wants.
+    void set_prepare(std::function<void()> handler);
+
+    struct Callback;  // defined in event_loop.cc
+
+private:
+    friend class EventLoop;
+    EventSource(sd_event_source* source, std::shared_ptr<Callback> callback);
+    sd_event_source* source_ = nullptr;
+    std::shared_ptr<Callback> callback_;
+};
+
+class EventLoop {
+public:
+    EventLoop();
+    ~EventLoop();
+    EventLoop(const EventLoop&) = delete;
+    EventLoop& operator=(const EventLoop&) = delete;
+
+    sd_event* get() const { return event_; }
+
+    using IoHandler = std::function<void(uint32_t revents)>;
+    using Handler = std::function<void()>;
+    using SignalHandler = std::function<void(int signal)>;
+
+    EventSource add_io(int fd, uint32_t events, IoHandler handler);
+    // One-shot timer `delay` from now on CLOCK_MONOTONIC.
+    EventSource add_timer(std::chrono::microseconds delay, Handler handler);
+    // Blocks the signal for the whole process and delivers it here (signalfd underneath).
+    EventSource add_signal(int signal, SignalHandler handler);
+    // Runs once, in a later iteration of the loop.
+    EventSource add_defer(Handler handler);
+
+    // Pings the service manager's watchdog when WATCHDOG_USEC is set (sd-event does the timing).
+    void enable_watchdog();
+
+    // CLOCK_MONOTONIC now, in microseconds, as the loop sees it.
+    uint64_t now_usec() const;
+
+    int run();
+    void exit(int code);
+
+private:
+    sd_event* event_ = nullptr;
+};
+
+}  // namespace pmd

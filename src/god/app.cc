@@ -1,0 +1,50 @@
+#include "god/app.h"
+
+namespace pmd {
+
+std::string state_name(InstanceState state) {
+    switch (state) {
+        case InstanceState::Online: return "online";
+        case InstanceState::Stopping: return "stopping";
+        case InstanceState::WaitingRestart: return "waiting-restart";
+        case InstanceState::Stopped: return "stopped";
+        case InstanceState::Errored: return "errored";
+    }
+    return "stopped";
+}
+
+// One word for the whole app, in order of what a person most needs to see: a transition in
+// progress, then trouble, then the steady states.
+std::string App::state() const {
+    size_t online = 0, stopping = 0, waiting = 0, errored = 0;
+    for (const auto& i : instances) {
+        switch (i->state) {
+            case InstanceState::Online: ++online; break;
+            case InstanceState::Stopping: ++stopping; break;
+            case InstanceState::WaitingRestart: ++waiting; break;
+            case InstanceState::Errored: ++errored; break;
+            case InstanceState::Stopped: break;
+        }
+    }
+    if (deleting || stopping) return "stopping";
+    if (online == instances.size() && online > 0) return "online";
+    if (waiting) return "launching";
+    if (errored) return "errored";
+    if (online) return "online";
+    return "stopped";
+}
+
+uint32_t App::restarts() const {
+    uint32_t total = 0;
+    for (const auto& i : instances) total += i->restarts;
+    return total;
+}
+
+std::vector<pid_t> App::pids() const {
+    std::vector<pid_t> out;
+    for (const auto& i : instances)
+        if (i->process) out.push_back(i->process.pid());
+    return out;
+}
+
+}  // namespace pmd

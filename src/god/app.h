@@ -1,0 +1,95 @@
+// App and Instance: the state god/ keeps for each managed app. Only Manager changes them;
+// everything else (the bus, pmctl through the bus) reads them.
+//
+// Instance states:
+//   online           its main process runs
+//   stopping         stop signal sent; waiting for the cgroup to empty (kill_timeout, then kill)
+//   waiting-restart  the last process is gone; a restart is due after the policy's delay
+//   stopped          not running and not meant to be (stopped by request, or autorestart off)
+//   errored          not running because restarting failed or was given up (max_restarts,
+//                    exec failure); last_exit says why
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/unique_fd.h"
+#include "cgroup/cgroup_dir.h"
+#include "cgroup/cgroup_events_watcher.h"
+#include "event/event_loop.h"
+#include "god/app_spec.h"
+#include "god/restart_policy.h"
+#include "satan/process_ref.h"
+#include "satan/spawner.h"
+
+namespace pmd {
+
+enum class InstanceState { Online, Stopping, WaitingRestart, Stopped, Errored };
+std::string state_name(InstanceState state);
+
+struct ExitRecord {
+    pid_t pid = 0;
+    std::string reason;       // "exited", "killed", "dumped", "exec-failed"
+    int code = 0;             // exit status or signal number
+    std::string description;  // "exited with status 3", "cannot execute /x: ..."
+};
+
+class Instance {
+public:
+    Instance(unsigned index, const AppSpec& spec) : index(index), policy(spec) {}
+
+    unsigned index;
+    InstanceState state = InstanceState::Stopped;
+    bool want_running = false;
+    ProcessRef process;
+    CgroupDir cgroup;
+    RestartPolicy policy;
+    uint32_t restarts = 0;  // every respawn, automatic or asked for
+    uint64_t started_usec = 0;
+    std::optional<ExitRecord> last_exit;
+
+    EventSource exit_watch;   // pidfd readable
+    EventSource timer;        // kill_timeout while stopping, restart delay while waiting
+    CgroupEventsWatcher::Watch empty_watch;
+    std::vector<std::function<void()>> on_down;  // run when it reaches stopped/errored
+
+    // CPU percent is a rate: the previous sample is kept to compute it at the next read.
+    uint64_t cpu_sample_usec = 0;
+    uint64_t cpu_sample_nsec = 0;
+    double cpu_percent = 0;
+
+    bool running() const { return state == InstanceState::Online || state == InstanceState::Stopping; }
+};
+
+// What a spawn of this app needs, computed once from the spec when the app is created.
+struct LaunchPlan {
+    std::string executable;
+    std::vector<std::string> base_env;  // the app's env plus defaults, without per-instance vars
+    std::optional<Credentials> credentials;
+    std::string user_name;              // for display
+};
+
+class App {
+public:
+    uint64_t id = 0;  // distinguishes a re-created app of the same name in pending callbacks
+    AppSpec spec;
+    LaunchPlan plan;
+    uid_t owner = 0;
+    CgroupDir cgroup;
+    UniqueFd out_log, err_log;
+    std::vector<std::unique_ptr<Instance>> instances;
+    bool deleting = false;
+
+    // Derived from the instances: see state_name() of the app in app.cc.
+    std::string state() const;
+    uint32_t restarts() const;
+    std::vector<pid_t> pids() const;
+};
+
+}  // namespace pmd

@@ -1,0 +1,100 @@
+// Manager: the God role. It holds every app, turns specs into running instances through
+// satan/ (spawn) and cgroup/ (placement, kill, emptiness), and decides what happens when an
+// instance's processes are gone (RestartPolicy). Everything happens in the one event loop:
+// pidfd readability, cgroup.events changes and timers come back here.
+//
+// Long operations (stop, restart, delete) complete through a Done callback, so the bus can
+// answer a method call when the work is finished, not when it was asked for.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "cgroup/cgroup_events_watcher.h"
+#include "cgroup/cgroup_tree.h"
+#include "cgroup/resource_usage.h"
+#include "event/event_loop.h"
+#include "god/app.h"
+
+namespace pmd {
+
+// The bus layer implements this to publish changes; the core never knows D-Bus.
+class ManagerObserver {
+public:
+    virtual ~ManagerObserver() = default;
+    virtual void app_added(const App& app) = 0;
+    virtual void app_removed(const std::string& name) = 0;
+    virtual void app_changed(const App& app) = 0;
+    virtual void instance_exited(const App& app, const Instance& instance, const ExitRecord& exit) = 0;
+};
+
+// Figures of one instance at the time of the call.
+struct InstanceStats {
+    uint64_t uptime_ms = 0;
+    uint64_t memory_bytes = 0;
+    uint64_t cpu_usage_nsec = 0;
+    double cpu_percent = 0;
+    uint32_t processes = 0;
+};
+
+class Manager {
+public:
+    using Done = std::function<void(std::optional<Error>)>;
+
+    struct Options {
+        std::string log_dir;
+    };
+
+    // tree may be null: process-group mode (no cgroup2), said at start by the daemon.
+    Manager(EventLoop& loop, CgroupTree* tree, Options options);
+    ~Manager();
+
+    void set_observer(ManagerObserver* observer) { observer_ = observer; }
+
+    // Validates, creates and spawns every instance; throws Error. On an exec failure nothing
+    // is left behind.
+    const App& start(AppSpec spec, uid_t owner);
+    // name may be "all".
+    void stop(const std::string& name, Done done);
+    void restart(const std::string& name, Done done);
+    void remove(const std::string& name, Done done);
+    void signal(const std::string& name, int signal);
+
+    const App* find(const std::string& name) const;
+    std::vector<const App*> apps() const;
+    InstanceStats stats(const App& app, const Instance& instance);
+    std::string stats_source() const;
+    std::string cgroup_mode() const;
+    std::string cgroup_root() const;
+
+private:
+    App& get(const std::string& name);
+    std::vector<std::string> names_for(const std::string& name_or_all) const;
+    void for_each_app(const std::string& name_or_all, std::function<void(const std::string&, Done)> action, Done done);
+
+    void spawn_instance(App& app, Instance& instance);
+    void on_main_exit(uint64_t app_id, const std::string& app_name, unsigned index);
+    void when_empty(App& app, Instance& instance, std::function<void()> then);
+    void on_instance_down(uint64_t app_id, const std::string& app_name, unsigned index);
+    void stop_instance(App& app, Instance& instance, std::function<void()> then);
+    void stop_app(App& app, std::function<void()> then);
+    void start_instances(App& app, Done done);
+    void remove_now(const std::string& name);
+    Instance* lookup(uint64_t app_id, const std::string& app_name, unsigned index);
+    void changed(const App& app);
+
+    EventLoop& loop_;
+    CgroupTree* tree_;
+    Options options_;
+    std::unique_ptr<CgroupEventsWatcher> watcher_;
+    ManagerObserver* observer_ = nullptr;
+    std::map<std::string, std::unique_ptr<App>> apps_;
+    uint64_t next_app_id_ = 1;
+};
+
+}  // namespace pmd

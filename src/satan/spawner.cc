@@ -1,0 +1,258 @@
+#include "satan/spawner.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <linux/sched.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <climits>
+#include <cstring>
+
+#include "base/error.h"
+
+namespace pmd {
+namespace {
+
+// What the child reports through the error pipe before it dies.
+struct ChildFailure {
+    int step;
+    int error;
+};
+
+enum Step : int { kStepFds = 1, kStepCwd, kStepGroups, kStepGid, kStepUid, kStepExec };
+
+const char* step_text(int step) {
+    switch (step) {
+        case kStepFds: return "cannot set up file descriptors";
+        case kStepCwd: return "cannot change to the working directory";
+        case kStepGroups: return "cannot set supplementary groups";
+        case kStepGid: return "cannot switch group";
+        case kStepUid: return "cannot switch user";
+        case kStepExec: return "cannot execute";
+    }
+    return "cannot start";
+}
+
+[[noreturn]] void child_fail(int pipe_fd, int step) {
+    ChildFailure failure{step, errno};
+    ssize_t ignored = write(pipe_fd, &failure, sizeof failure);
+    (void)ignored;
+    _exit(127);
+}
+
+// Runs in the child between clone3 and execve: only async-signal-safe calls, no allocation.
+[[noreturn]] void child_main(const SpawnRequest& req, int err_fd, char* const* argv, char* const* envp,
+                             char* listen_pid_slot) {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int s = 1; s < NSIG; ++s) {
+        if (s == SIGKILL || s == SIGSTOP) continue;
+        signal(s, SIG_DFL);
+    }
+    setsid();
+
+    // Move every fd we keep above the range we are about to fill, then into place, so that a
+    // source fd that happens to sit at 1 or 4 is never overwritten before it is copied.
+    const int n = static_cast<int>(req.pass_fds.size());
+    const int high = 3 + n + 16;
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (devnull < 0) child_fail(err_fd, kStepFds);
+    int out = fcntl(req.stdout_fd >= 0 ? req.stdout_fd : devnull, F_DUPFD_CLOEXEC, high);
+    int err = fcntl(req.stderr_fd >= 0 ? req.stderr_fd : devnull, F_DUPFD_CLOEXEC, high);
+    int in = fcntl(devnull, F_DUPFD_CLOEXEC, high);
+    int errpipe = fcntl(err_fd, F_DUPFD_CLOEXEC, high);
+    if (out < 0 || err < 0 || in < 0 || errpipe < 0) child_fail(err_fd, kStepFds);
+    err_fd = errpipe;
+    int moved[256];
+    if (n > 256) { errno = EMFILE; child_fail(err_fd, kStepFds); }
+    for (int i = 0; i < n; ++i) {
+        moved[i] = fcntl(req.pass_fds[i], F_DUPFD_CLOEXEC, high);
+        if (moved[i] < 0) child_fail(err_fd, kStepFds);
+    }
+    if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) child_fail(err_fd, kStepFds);
+    for (int i = 0; i < n; ++i)
+        if (dup2(moved[i], 3 + i) < 0) child_fail(err_fd, kStepFds);
+    // Keep the error pipe just above the passed fds (close-on-exec), close everything else.
+    if (dup3(err_fd, 3 + n, O_CLOEXEC) < 0) child_fail(err_fd, kStepFds);
+    err_fd = 3 + n;
+    syscall(SYS_close_range, 3 + n + 1, ~0U, 0);
+
+    if (listen_pid_slot) {
+        // "LISTEN_PID=" was preallocated with room for any pid.
+        char digits[16];
+        auto [end, ec] = std::to_chars(digits, digits + sizeof digits, static_cast<long>(getpid()));
+        (void)ec;
+        size_t len = static_cast<size_t>(end - digits);
+        std::memcpy(listen_pid_slot, digits, len);
+        listen_pid_slot[len] = '\0';
+    }
+
+    umask(req.umask);
+    if (req.credentials) {
+        const auto& c = *req.credentials;
+        if (geteuid() == 0) {
+            if (setgroups(c.groups.size(), c.groups.data()) < 0) child_fail(err_fd, kStepGroups);
+        }
+        if (setresgid(c.gid, c.gid, c.gid) < 0) child_fail(err_fd, kStepGid);
+        if (setresuid(c.uid, c.uid, c.uid) < 0) child_fail(err_fd, kStepUid);
+    }
+    // After the credential switch, so a directory the user may not enter is reported as such.
+    if (chdir(req.cwd.c_str()) < 0) child_fail(err_fd, kStepCwd);
+    execve(req.path.c_str(), argv, envp);
+    child_fail(err_fd, kStepExec);
+}
+
+std::vector<char*> pointers(std::vector<std::string>& strings) {
+    std::vector<char*> out;
+    out.reserve(strings.size() + 1);
+    for (auto& s : strings) out.push_back(s.data());
+    out.push_back(nullptr);
+    return out;
+}
+
+bool is_executable_file(const std::string& path) {
+    struct stat st;
+    return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(path.c_str(), X_OK) == 0;
+}
+
+}  // namespace
+
+ProcessRef spawn(const SpawnRequest& req) {
+    int pipe_fds[2];
+    if (pipe2(pipe_fds, O_CLOEXEC) < 0)
+        throw Error(Error::Kind::Failed, std::string("cannot create a pipe: ") + std::strerror(errno));
+    UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
+
+    std::vector<std::string> argv_strings = req.argv;
+    std::vector<std::string> env_strings = req.env;
+    std::size_t listen_pid_index = 0;
+    if (req.set_listen_pid) {
+        listen_pid_index = env_strings.size();
+        env_strings.push_back("LISTEN_PID=" + std::string(20, '\0'));
+    }
+    auto argv = pointers(argv_strings);
+    auto envp = pointers(env_strings);
+    char* listen_pid_slot = req.set_listen_pid ? envp[listen_pid_index] + std::strlen("LISTEN_PID=") : nullptr;
+
+    int pidfd = -1;
+    struct clone_args args {};
+    args.flags = CLONE_PIDFD;
+    args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+    args.exit_signal = SIGCHLD;
+    if (req.cgroup_fd >= 0) {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = static_cast<uint64_t>(req.cgroup_fd);
+    }
+    long pid = syscall(SYS_clone3, &args, sizeof args);
+    if (pid < 0)
+        throw Error(Error::Kind::Failed, std::string("cannot create a process (clone3): ") + std::strerror(errno));
+    if (pid == 0) child_main(req, write_end.get(), argv.data(), envp.data(), listen_pid_slot);
+
+    ProcessRef process(static_cast<pid_t>(pid), UniqueFd(pidfd));
+    write_end.reset();
+    ChildFailure failure{};
+    ssize_t got;
+    do {
+        got = read(read_end.get(), &failure, sizeof failure);
+    } while (got < 0 && errno == EINTR);
+    if (got == static_cast<ssize_t>(sizeof failure)) {
+        // The child is exiting with 127; reap it so no zombie is left behind.
+        siginfo_t info{};
+        waitid(P_PIDFD, static_cast<id_t>(process.pidfd()), &info, WEXITED);
+        std::string what = step_text(failure.step);
+        if (failure.step == kStepExec) what += " " + req.path;
+        if (failure.step == kStepCwd) what += " " + req.cwd;
+        throw Error(Error::Kind::ExecFailed, what + ": " + std::strerror(failure.error));
+    }
+    return process;
+}
+
+std::string resolve_executable(const std::string& argv0, const std::string& cwd,
+                               const std::vector<std::string>& env) {
+    if (argv0.empty()) throw Error(Error::Kind::ExecFailed, "the command is empty");
+    auto check = [&](const std::string& path) {
+        if (access(path.c_str(), F_OK) != 0)
+            throw Error(Error::Kind::ExecFailed, "cannot execute " + path + ": no such file");
+        if (!is_executable_file(path))
+            throw Error(Error::Kind::ExecFailed, "cannot execute " + path + ": not an executable file");
+        return path;
+    };
+    if (argv0.find('/') != std::string::npos) {
+        if (argv0.front() == '/') return check(argv0);
+        std::string base = cwd.empty() ? "/" : cwd;
+        if (base.back() != '/') base += '/';
+        return check(base + (argv0.rfind("./", 0) == 0 ? argv0.substr(2) : argv0));
+    }
+    std::string path_var = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    for (const auto& kv : env)
+        if (kv.rfind("PATH=", 0) == 0) path_var = kv.substr(5);
+    size_t start = 0;
+    while (start <= path_var.size()) {
+        size_t end = path_var.find(':', start);
+        if (end == std::string::npos) end = path_var.size();
+        std::string dir = path_var.substr(start, end - start);
+        if (dir.empty()) dir = ".";
+        std::string candidate = dir + "/" + argv0;
+        if (dir.front() != '/') candidate = (cwd.empty() ? std::string("/") : cwd + "/") + candidate;
+        if (is_executable_file(candidate)) return candidate;
+        start = end + 1;
+    }
+    throw Error(Error::Kind::ExecFailed, "cannot execute " + argv0 + ": command not found in PATH (" + path_var + ")");
+}
+
+Credentials lookup_credentials(const std::string& user, const std::string& group) {
+    Credentials c;
+    std::vector<char> buf(16384);
+    struct passwd pw, *pwp = nullptr;
+    uid_t numeric_uid = 0;
+    auto [end, ec] = std::from_chars(user.data(), user.data() + user.size(), numeric_uid);
+    bool is_number = ec == std::errc() && end == user.data() + user.size();
+    if (is_number) getpwuid_r(numeric_uid, &pw, buf.data(), buf.size(), &pwp);
+    else getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &pwp);
+    if (!pwp) {
+        if (!is_number) throw Error(Error::Kind::ExecFailed, "unknown user '" + user + "': no such user in the passwd database");
+        c.uid = numeric_uid;
+        c.gid = numeric_uid;
+    } else {
+        c.uid = pw.pw_uid;
+        c.gid = pw.pw_gid;
+    }
+    if (!group.empty()) {
+        std::vector<char> gbuf(16384);
+        struct group gr, *grp = nullptr;
+        gid_t numeric_gid = 0;
+        auto [gend, gec] = std::from_chars(group.data(), group.data() + group.size(), numeric_gid);
+        if (gec == std::errc() && gend == group.data() + group.size()) {
+            c.gid = numeric_gid;
+        } else {
+            getgrnam_r(group.c_str(), &gr, gbuf.data(), gbuf.size(), &grp);
+            if (!grp) throw Error(Error::Kind::ExecFailed, "unknown group '" + group + "': no such group in the group database");
+            c.gid = gr.gr_gid;
+        }
+    }
+    if (pwp) {
+        int n = 64;
+        std::vector<gid_t> groups(static_cast<size_t>(n));
+        if (getgrouplist(pw.pw_name, c.gid, groups.data(), &n) < 0) {
+            groups.resize(static_cast<size_t>(n));
+            getgrouplist(pw.pw_name, c.gid, groups.data(), &n);
+        }
+        groups.resize(static_cast<size_t>(n));
+        c.groups = std::move(groups);
+    } else {
+        c.groups = {c.gid};
+    }
+    return c;
+}
+
+}  // namespace pmd
