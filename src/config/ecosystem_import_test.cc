@@ -1,0 +1,163 @@
+#include "config/ecosystem_import.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "base/error.h"
+#include "config/app_file.h"
+
+namespace pmd {
+namespace {
+
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+const std::filesystem::path kTestData = std::filesystem::path(__FILE__).parent_path() / "testdata";
+
+std::vector<AppSpec> apps_of(const ImportResult& result, std::string_view profile = "") {
+    AppFileOptions options;
+    options.profile = profile;
+    return parse_app_text(result.toml, "imported.toml", "/srv", options);
+}
+
+TEST(EcosystemImport, ConvertsWhatMapsAndListsWhatDoesNot) {
+    auto result = import_ecosystem_json(read_text_file(kTestData / "ecosystem.json"));
+    EXPECT_THAT(result.notes, Contains("not converted: apps[1].vizion (no equivalent in pmd)"));
+    EXPECT_THAT(result.notes, Contains("changed: apps[1].instances = -1 (CPUs minus 1) became \"max\""));
+    EXPECT_THAT(result.notes, Contains(HasSubstr("needs a fix: line 34:16: field 'kill_timeout'")));
+    EXPECT_THAT(result.notes, Contains(HasSubstr("field 'kill_timeout'")));
+    for (const auto& note : result.notes) EXPECT_THAT(result.toml, HasSubstr("# " + note + "\n"));
+
+    // Once the one bad value is fixed, the file is a valid app file.
+    std::string fixed = result.toml;
+    fixed.replace(fixed.rfind("\"soon\""), 6, "\"3s\"");  // the last one: notes quote it too
+    AppFileOptions options;
+    options.profile = "staging";
+    auto apps = parse_app_text(fixed, "imported.toml", "/srv", options);
+    ASSERT_EQ(apps.size(), 2u);
+    const auto& web = apps[0];
+    EXPECT_EQ(web.name, "web");
+    EXPECT_THAT(web.command, ElementsAre("npm", "start"));
+    EXPECT_EQ(web.cwd, "/srv/web");
+    EXPECT_EQ(web.instances, 4u);
+    EXPECT_EQ(web.out_file, "/var/log/web.out.log");
+    EXPECT_EQ(web.error_file, "/var/log/web.err.log");
+    EXPECT_TRUE(web.merge_logs);
+    EXPECT_EQ(web.log_date_format, "YYYY-MM-DD HH:mm Z");
+    EXPECT_EQ(web.restart_delay, 3s);
+    EXPECT_EQ(web.max_restarts, 5u);
+    EXPECT_EQ(web.min_uptime, 2s);
+    EXPECT_FALSE(web.watch);
+    EXPECT_EQ(web.instance_var, "INSTANCE_ID");
+    EXPECT_EQ(web.increment_var, "PORT");
+    EXPECT_EQ(web.env, (std::map<std::string, std::string>{{"PORT", "8000"}, {"API_URL", "https://staging.example.com"}}));
+    const auto& legacy = apps[1];
+    EXPECT_EQ(legacy.instances, 0u);
+    EXPECT_THAT(legacy.command, ElementsAre("node", "app.js")) << "PM2 ran .js with node";
+    EXPECT_EQ(legacy.kill_timeout, 3s);
+}
+
+TEST(EcosystemImport, NeedsAFixNotesPointAtTheRightLine) {
+    auto result = import_ecosystem_json(R"({"apps": [{"name": "a", "script": "x", "kill_timeout": "soon", "min_uptime": "later"}]})");
+    std::vector<std::string> lines;
+    for (size_t start = 0; start < result.toml.size();) {
+        size_t end = result.toml.find('\n', start);
+        lines.push_back(result.toml.substr(start, end - start));
+        start = end + 1;
+    }
+    int checked = 0;
+    for (const auto& note : result.notes) {
+        if (!note.starts_with("needs a fix: line ")) continue;
+        size_t line = std::stoul(note.substr(std::string("needs a fix: line ").size()));
+        ASSERT_LE(line, lines.size());
+        EXPECT_THAT(lines[line - 1], HasSubstr(note.find("kill_timeout") != std::string::npos ? "kill_timeout" : "min_uptime"));
+        ++checked;
+    }
+    EXPECT_EQ(checked, 2);
+}
+
+TEST(EcosystemImport, AcceptsABareArrayOrASingleApp) {
+    EXPECT_EQ(apps_of(import_ecosystem_json(R"([{"name": "a", "script": "/bin/true"}])")).size(), 1u);
+    EXPECT_EQ(apps_of(import_ecosystem_json(R"({"name": "a", "script": "/bin/true"})"))[0].name, "a");
+}
+
+TEST(EcosystemImport, RejectsWhatIsNotAnEcosystemFile) {
+    EXPECT_THROW(import_ecosystem_json("{not json"), Error);
+    EXPECT_THROW(import_ecosystem_json(R"({"apps": []})"), Error);
+    EXPECT_THROW(import_ecosystem_json(R"({"something": 1})"), Error);
+}
+
+TEST(EcosystemImport, NestedEnvValuesAreListedNotFlattened) {
+    auto result = import_ecosystem_json(R"({"apps": [{"name": "a", "script": "/bin/true", "env": {"A": "1", "OBJ": {"x": 1}}}]})");
+    EXPECT_THAT(result.notes, Contains(HasSubstr("not converted: apps[0].env.OBJ")));
+    EXPECT_EQ(apps_of(result)[0].env, (std::map<std::string, std::string>{{"A", "1"}}));
+}
+
+bool have_node() { return std::system("node --version > /dev/null 2>&1") == 0; }
+
+TEST(EcosystemJs, ClusterConfigWithProductionProfile) {
+    if (!have_node()) GTEST_SKIP() << "node is not installed";
+    auto result = import_ecosystem_json(ecosystem_js_to_json(kTestData / "cluster.config.js"));
+    EXPECT_THAT(result.notes, Contains(HasSubstr("not converted: deploy")));
+    EXPECT_THAT(result.notes, Contains(HasSubstr("changed: apps[0].exec_mode = \"cluster\"")));
+    auto apps = apps_of(result, "production");
+    ASSERT_EQ(apps.size(), 1u);
+    const auto& api = apps[0];
+    EXPECT_EQ(api.name, "api");
+    EXPECT_EQ(api.instances, 0u);
+    EXPECT_THAT(api.command, ElementsAre("node", "--max-old-space-size=256", "./dist/server.js"));
+    EXPECT_EQ(api.max_memory_restart, 300ull << 20);
+    EXPECT_EQ(api.kill_timeout, 5s);
+    EXPECT_TRUE(api.wait_ready);
+    EXPECT_EQ(api.listen_timeout, 10s);
+    EXPECT_EQ(api.log_date_format, "YYYY-MM-DD HH:mm:ss Z");
+    EXPECT_EQ(api.env, (std::map<std::string, std::string>{{"NODE_ENV", "production"}, {"PORT", "80"}}));
+}
+
+TEST(EcosystemJs, EsModuleWithSpreadAndUnconvertedOptions) {
+    if (!have_node()) GTEST_SKIP() << "node is not installed";
+    auto result = import_ecosystem_json(ecosystem_js_to_json(kTestData / "workers.config.mjs"));
+    EXPECT_THAT(result.notes, Contains("not converted: apps[0].pmx (no equivalent in pmd)"));
+    EXPECT_THAT(result.notes, Contains(HasSubstr("not converted: apps[0].log_file")));
+    EXPECT_THAT(result.notes, Contains(HasSubstr("not converted: apps[1].namespace")));
+    auto apps = apps_of(result);
+    ASSERT_EQ(apps.size(), 2u);
+    EXPECT_THAT(apps[0].command, ElementsAre("python3", "worker.py", "--queue", "mail"));
+    EXPECT_EQ(apps[0].instances, 2u);
+    EXPECT_EQ(apps[0].cron_restart, "0 3 * * *");
+    EXPECT_EQ(apps[0].min_uptime, 10s);
+    EXPECT_EQ(apps[0].max_restarts, 10u);
+    EXPECT_THAT(apps[1].command, ElementsAre("report.sh"));
+    EXPECT_THAT(apps[1].watch_paths, ElementsAre("src"));
+    EXPECT_EQ(apps[1].exp_backoff_restart_delay, 100ms);
+    EXPECT_EQ(apps[1].user, "www-data");
+}
+
+TEST(EcosystemJs, ReportsNodesErrorAndAMissingNode) {
+    auto dir = std::filesystem::path(::testing::TempDir()) / "pmd_ecosystem_js_test";
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "broken.config.js") << "module.exports = {apps: [\n";
+    try {
+        ecosystem_js_to_json(dir / "broken.config.js", "pmd-no-such-node-binary");
+        ADD_FAILURE() << "no error without node";
+    } catch (const Error& e) {
+        EXPECT_THAT(e.what(), HasSubstr("'pmd-no-such-node-binary' is not installed"));
+    }
+    if (have_node()) {
+        try {
+            ecosystem_js_to_json(dir / "broken.config.js");
+            ADD_FAILURE() << "no error for a broken file";
+        } catch (const Error& e) {
+            EXPECT_THAT(e.what(), HasSubstr("node could not evaluate"));
+            EXPECT_THAT(e.what(), HasSubstr("SyntaxError"));
+        }
+    }
+    std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace pmd
