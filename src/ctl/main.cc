@@ -1,1 +1,228 @@
-int main(){}
+// pmctl: the command line client of org.pmd.God1. It reads like systemctl: a verb, a name,
+// a one-line reason on failure. Exit codes: 0 done; 1 pmd refused or failed (message says
+// why); 2 usage error; 3 pmd unreachable; 4 no such app.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <iostream>
+#include <optional>
+
+#include "base/error.h"
+#include "base/quantity.h"
+#include "base/signal_name.h"
+#include "bus/spec_codec.h"
+#include "config/app_file.h"
+#include "ctl/app_table.h"
+#include "ctl/god_client.h"
+#include "ctl/variant_json.h"
+
+namespace {
+
+using pmd::CtlFailure;
+using pmd::VariantDict;
+
+struct StartOptions {
+    std::string name;
+    std::string instances;
+    std::string cwd;
+    std::vector<std::string> env;
+    std::string user;
+    std::string kill_timeout, restart_delay, min_uptime;
+    std::optional<uint32_t> max_restarts;
+    bool no_autorestart = false;
+    std::vector<std::string> only;
+    std::vector<std::string> command;
+};
+
+bool looks_like_app_file(const std::vector<std::string>& command) {
+    if (command.size() != 1) return false;
+    const auto& p = command.front();
+    return p.ends_with(".toml") && std::filesystem::is_regular_file(p);
+}
+
+std::string checked_duration(const std::string& flag, const std::string& text) {
+    if (!pmd::parse_duration(text))
+        throw CtlFailure(2, flag + ": '" + text + "' is not a duration (examples: 1600, 500ms, 5s, 1m30s)");
+    return text;
+}
+
+VariantDict spec_from_flags(const StartOptions& o) {
+    VariantDict spec;
+    std::string name = o.name;
+    if (name.empty()) {
+        name = std::filesystem::path(o.command.front()).stem().string();
+        if (name.empty()) throw CtlFailure(2, "cannot derive an app name from '" + o.command.front() + "'; pass -n NAME");
+    }
+    spec["name"] = sdbus::Variant(name);
+    spec["command"] = sdbus::Variant(o.command);
+    std::string cwd = o.cwd.empty() ? std::filesystem::current_path().string()
+                                    : std::filesystem::absolute(o.cwd).lexically_normal().string();
+    spec["cwd"] = sdbus::Variant(cwd);
+    if (!o.instances.empty()) {
+        if (o.instances == "max") {
+            spec["instances"] = sdbus::Variant(std::string("max"));
+        } else {
+            try {
+                size_t used = 0;
+                long n = std::stol(o.instances, &used);
+                if (used != o.instances.size() || n < 1) throw std::invalid_argument("");
+                spec["instances"] = sdbus::Variant(static_cast<int64_t>(n));
+            } catch (const std::exception&) {
+                throw CtlFailure(2, "-i: '" + o.instances + "' is not a positive number or 'max'");
+            }
+        }
+    }
+    std::map<std::string, std::string> env;
+    for (const auto& kv : o.env) {
+        auto eq = kv.find('=');
+        if (eq == std::string::npos || eq == 0)
+            throw CtlFailure(2, "--env: '" + kv + "' is not KEY=VALUE (a profile name like 'production' only goes with an app file)");
+        env[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    if (!env.empty()) spec["env"] = sdbus::Variant(env);
+    if (!o.user.empty()) spec["user"] = sdbus::Variant(o.user);
+    if (!o.kill_timeout.empty()) spec["kill_timeout"] = sdbus::Variant(checked_duration("--kill-timeout", o.kill_timeout));
+    if (!o.restart_delay.empty()) spec["restart_delay"] = sdbus::Variant(checked_duration("--restart-delay", o.restart_delay));
+    if (!o.min_uptime.empty()) spec["min_uptime"] = sdbus::Variant(checked_duration("--min-uptime", o.min_uptime));
+    if (o.max_restarts) spec["max_restarts"] = sdbus::Variant(static_cast<int64_t>(*o.max_restarts));
+    if (o.no_autorestart) spec["autorestart"] = sdbus::Variant(false);
+    return spec;
+}
+
+int start_file(pmd::GodClient& client, const StartOptions& o) {
+    std::string profile;
+    for (const auto& e : o.env) {
+        if (e.find('=') != std::string::npos) throw CtlFailure(2, "--env KEY=VALUE does not go with an app file; put env in the file");
+        profile = e;
+    }
+    pmd::AppFileOptions options;
+    options.profile = profile;
+    auto specs = pmd::load_app_file(o.command.front(), options);
+    int started = 0;
+    for (const auto& spec : specs) {
+        if (!o.only.empty() && std::find(o.only.begin(), o.only.end(), spec.name) == o.only.end()) continue;
+        client.start_app(pmd::encode_spec(spec));
+        std::cout << "Started " << spec.name << "\n";
+        ++started;
+    }
+    if (started == 0) throw CtlFailure(1, "no app of " + o.command.front() + " matches --only");
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App cli{"pmctl: control pmd, the process manager (org.pmd.God1 on D-Bus)", "pmctl"};
+    cli.require_subcommand(1);
+    cli.set_version_flag("--version", PMD_VERSION);
+    pmd::BusChoice bus;
+    bool system_bus = false;
+    auto* system_flag = cli.add_flag("--system", system_bus, "Talk to pmd on the system bus (default)");
+    auto* user_flag = cli.add_flag("--user", bus.user, "Talk to pmd on the user's session bus");
+    auto* bus_opt = cli.add_option("--bus", bus.address, "Talk to pmd on the bus at this D-Bus address");
+    auto* host_opt = cli.add_option("-H,--host", bus.host, "Talk to pmd on [user@]host's system bus over SSH");
+    system_flag->excludes(user_flag)->excludes(bus_opt)->excludes(host_opt);
+    user_flag->excludes(bus_opt)->excludes(host_opt);
+    bus_opt->excludes(host_opt);
+
+    StartOptions start;
+    auto* start_cmd = cli.add_subcommand("start", "Start an app: pmctl start [OPTIONS] -- CMD [ARG...], or pmctl start FILE.toml");
+    start_cmd->add_option("-n,--name", start.name, "App name (default: the command's base name)");
+    start_cmd->add_option("-i,--instances", start.instances, "Number of instances, or 'max' for one per CPU");
+    start_cmd->add_option("--cwd", start.cwd, "Working directory (default: the current one)");
+    start_cmd->add_option("--env", start.env, "Environment KEY=VALUE (repeatable); with an app file: the env_<profile> to use");
+    start_cmd->add_option("--user", start.user, "Run as this user");
+    start_cmd->add_option("--kill-timeout", start.kill_timeout, "Time between the stop signal and SIGKILL (default 1600ms)");
+    start_cmd->add_option("--restart-delay", start.restart_delay, "Wait this long before each automatic restart");
+    start_cmd->add_option("--max-restarts", start.max_restarts, "Unstable restarts before the app is errored (default 16)");
+    start_cmd->add_option("--min-uptime", start.min_uptime, "A run shorter than this is unstable (default 1s)");
+    start_cmd->add_flag("--no-autorestart", start.no_autorestart, "Do not restart instances that exit");
+    start_cmd->add_option("--only", start.only, "With an app file: start only these apps")->delimiter(',');
+    start_cmd->add_option("command", start.command, "The command and its arguments, after --")->required();
+
+    std::string target;
+    std::vector<std::pair<CLI::App*, std::string>> actions;
+    for (auto [verb, method, help] : {std::tuple{"stop", "Stop", "Stop an app (or all): stop signal, kill_timeout, then kill"},
+                                      std::tuple{"restart", "Restart", "Restart an app (or all)"},
+                                      std::tuple{"delete", "Delete", "Stop an app (or all) and forget it"}}) {
+        auto* sub = cli.add_subcommand(verb, help);
+        sub->add_option("name", target, "App name, or 'all'")->required();
+        actions.emplace_back(sub, method);
+    }
+    bool json = false;
+    auto* ls_cmd = cli.add_subcommand("ls", "List apps and their instances");
+    ls_cmd->alias("list");
+    ls_cmd->alias("status");
+    ls_cmd->add_flag("--json", json, "Print JSON: an array of apps with their instances");
+    auto* describe_cmd = cli.add_subcommand("describe", "Show everything pmd knows about an app");
+    describe_cmd->alias("show");
+    describe_cmd->add_option("name", target, "App name")->required();
+    describe_cmd->add_flag("--json", json, "Print JSON (the app object's properties)");
+    std::string signal_text;
+    auto* signal_cmd = cli.add_subcommand("signal", "Send a signal to every running instance of an app");
+    signal_cmd->add_option("signal", signal_text, "Signal name or number (SIGUSR2, USR2, 12)")->required();
+    signal_cmd->add_option("name", target, "App name")->required();
+    auto* ping_cmd = cli.add_subcommand("ping", "Check that pmd answers; prints its version");
+
+    try {
+        cli.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return cli.exit(e);
+    }
+
+    try {
+        pmd::GodClient client(bus);
+        if (start_cmd->parsed()) {
+            if (looks_like_app_file(start.command)) return start_file(client, start);
+            VariantDict spec = spec_from_flags(start);
+            client.start_app(spec);
+            std::cout << "Started " << spec["name"].get<std::string>() << "\n";
+            return 0;
+        }
+        for (auto& [sub, method] : actions) {
+            if (!sub->parsed()) continue;
+            client.act(method, target);
+            return 0;
+        }
+        if (ls_cmd->parsed()) {
+            auto apps = client.list_apps();
+            if (json) {
+                nlohmann::json out = nlohmann::json::array();
+                for (const auto& app : apps) out.push_back(pmd::variant_map_to_json(app));
+                std::cout << out.dump(2) << "\n";
+            } else {
+                std::cout << pmd::render_app_table(apps);
+            }
+            return 0;
+        }
+        if (describe_cmd->parsed()) {
+            auto props = client.describe(target);
+            if (json) std::cout << pmd::variant_map_to_json(props).dump(2) << "\n";
+            else std::cout << pmd::render_app_description(props);
+            return 0;
+        }
+        if (signal_cmd->parsed()) {
+            auto sig = pmd::parse_signal(signal_text);
+            if (!sig) throw CtlFailure(2, "'" + signal_text + "' is not a signal (examples: SIGUSR2, HUP, 15)");
+            client.signal(target, *sig);
+            return 0;
+        }
+        if (ping_cmd->parsed()) {
+            std::cout << "pong (pmd " << client.ping() << ")\n";
+            return 0;
+        }
+    } catch (const CtlFailure& e) {
+        std::cerr << "pmctl: " << e.what() << "\n";
+        return e.exit_code;
+    } catch (const pmd::Error& e) {
+        std::cerr << "pmctl: " << e.what() << "\n";
+        return e.kind() == pmd::Error::Kind::InvalidSpec ? 2 : 1;
+    } catch (const std::exception& e) {
+        std::cerr << "pmctl: " << e.what() << "\n";
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,116 @@
+#include "ctl/app_table.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <sstream>
+
+#include "base/quantity.h"
+
+namespace pmd {
+namespace {
+
+template <typename T>
+T get_or(const VariantDict& d, const char* key, T fallback) {
+    auto it = d.find(key);
+    if (it == d.end()) return fallback;
+    try {
+        return it->second.get<T>();
+    } catch (...) {
+        return fallback;
+    }
+}
+
+std::string percent(double value) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f%%", value);
+    return buf;
+}
+
+using Row = std::vector<std::string>;
+
+std::string layout(const std::vector<Row>& rows) {
+    std::vector<size_t> width;
+    for (const auto& row : rows)
+        for (size_t i = 0; i < row.size(); ++i) {
+            if (width.size() <= i) width.push_back(0);
+            width[i] = std::max(width[i], row[i].size());
+        }
+    std::string out;
+    for (const auto& row : rows) {
+        std::string line;
+        for (size_t i = 0; i < row.size(); ++i) {
+            line += row[i];
+            if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
+        }
+        out += line + "\n";
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string render_app_table(const std::vector<VariantDict>& apps) {
+    if (apps.empty()) return "No apps. Start one with: pmctl start -n NAME -- COMMAND [ARG...]\n";
+    std::vector<Row> rows{{"NAME", "ID", "PID", "STATE", "RESTARTS", "UPTIME", "CPU", "MEMORY", "USER"}};
+    size_t instances_total = 0, online = 0;
+    for (const auto& app : apps) {
+        auto name = get_or<std::string>(app, "name", "?");
+        auto user = get_or<std::string>(app, "user", "");
+        auto instances = get_or<std::vector<VariantDict>>(app, "instances", {});
+        for (const auto& inst : instances) {
+            auto state = get_or<std::string>(inst, "state", "?");
+            auto pid = get_or<int32_t>(inst, "pid", 0);
+            bool running = state == "online" || state == "stopping";
+            ++instances_total;
+            online += state == "online";
+            rows.push_back({name, std::to_string(get_or<uint32_t>(inst, "index", 0)), pid ? std::to_string(pid) : "-",
+                            state, std::to_string(get_or<uint32_t>(inst, "restarts", 0)),
+                            running ? format_duration(std::chrono::milliseconds(get_or<uint64_t>(inst, "uptime_ms", 0))) : "-",
+                            running ? percent(get_or<double>(inst, "cpu_percent", 0)) : "-",
+                            running ? format_size(get_or<uint64_t>(inst, "memory_bytes", 0)) : "-", user});
+        }
+    }
+    std::ostringstream out;
+    out << layout(rows) << "\n"
+        << apps.size() << (apps.size() == 1 ? " app, " : " apps, ") << instances_total << " instances, " << online
+        << " online.\n";
+    return out.str();
+}
+
+std::string render_app_description(const VariantDict& p) {
+    std::ostringstream out;
+    out << "Name: " << get_or<std::string>(p, "Name", "") << "\n"
+        << "State: " << get_or<std::string>(p, "State", "") << "\n"
+        << "User: " << get_or<std::string>(p, "User", "") << " (created by uid " << get_or<uint32_t>(p, "Owner", 0) << ")\n"
+        << "Restarts: " << get_or<uint32_t>(p, "Restarts", 0) << "\n"
+        << "Cgroup: " << get_or<std::string>(p, "CgroupPath", "") << "\n"
+        << "Figures: " << get_or<std::string>(p, "StatsSource", "") << "\n";
+    auto spec = get_or<VariantDict>(p, "Spec", {});
+    if (auto it = spec.find("command"); it != spec.end()) {
+        out << "Command:";
+        try {
+            for (const auto& a : it->second.get<std::vector<std::string>>()) out << " " << a;
+        } catch (...) {
+        }
+        out << "\n";
+    }
+    if (auto it = spec.find("cwd"); it != spec.end()) out << "Cwd: " << it->second.get<std::string>() << "\n";
+    for (const auto& inst : get_or<std::vector<VariantDict>>(p, "Instances", {})) {
+        auto state = get_or<std::string>(inst, "state", "?");
+        out << "Instance " << get_or<uint32_t>(inst, "index", 0) << ": " << state;
+        if (auto pid = get_or<int32_t>(inst, "pid", 0)) out << ", pid " << pid;
+        out << ", restarts " << get_or<uint32_t>(inst, "restarts", 0);
+        if (state == "online")
+            out << ", up " << format_duration(std::chrono::milliseconds(get_or<uint64_t>(inst, "uptime_ms", 0))) << ", cpu "
+                << percent(get_or<double>(inst, "cpu_percent", 0)) << ", memory "
+                << format_size(get_or<uint64_t>(inst, "memory_bytes", 0)) << ", processes "
+                << get_or<uint32_t>(inst, "processes", 0);
+        out << "\n    cgroup " << get_or<std::string>(inst, "cgroup", "-") << "\n";
+        auto last = get_or<std::string>(inst, "last_exit", "");
+        if (!last.empty()) out << "    last exit: pid " << get_or<int32_t>(inst, "last_exit_pid", 0) << " " << last << "\n";
+    }
+    return out.str();
+}
+
+}  // namespace pmd

@@ -1,0 +1,85 @@
+#include "ctl/god_client.h"
+
+namespace pmd {
+namespace {
+
+constexpr const char* kService = "org.pmd.God1";
+constexpr const char* kManagerPath = "/org/pmd/God1";
+constexpr const char* kManager = "org.pmd.God1.Manager";
+constexpr const char* kApp = "org.pmd.God1.App";
+// Stop waits for kill_timeout of every instance; the daemon bounds that, not the client.
+constexpr std::chrono::minutes kLongCall{30};
+constexpr std::chrono::seconds kShortCall{25};
+
+}  // namespace
+
+GodClient::GodClient(const BusChoice& bus) : bus_(bus) {
+    try {
+        connection_ = bus.connect();
+        manager_ = sdbus::createProxy(*connection_, kService, kManagerPath);
+    } catch (const sdbus::Error& e) {
+        throw CtlFailure(3, "cannot connect to " + bus.describe() + ": " + e.getMessage());
+    }
+}
+
+template <typename Call>
+auto GodClient::call(Call&& c) -> decltype(c()) {
+    try {
+        return c();
+    } catch (const sdbus::Error& e) {
+        const std::string& name = e.getName();
+        if (name == "org.freedesktop.DBus.Error.ServiceUnknown" || name == "org.freedesktop.DBus.Error.NameHasNoOwner")
+            throw CtlFailure(3, "pmd is not running on " + bus_.describe() + " (nobody owns org.pmd.God1 there)");
+        if (name.rfind("org.pmd.God1.Error.", 0) == 0) {
+            int code = name == "org.pmd.God1.Error.NoSuchApp" ? 4 : 1;
+            throw CtlFailure(code, e.getMessage());
+        }
+        throw CtlFailure(1, e.getMessage() + " (" + name + ")");
+    }
+}
+
+sdbus::ObjectPath GodClient::start_app(const VariantDict& spec) {
+    return call([&] {
+        sdbus::ObjectPath path;
+        manager_->callMethod("StartApp").onInterface(kManager).withTimeout(kShortCall).withArguments(spec).storeResultsTo(path);
+        return path;
+    });
+}
+
+void GodClient::act(const std::string& method, const std::string& name) {
+    call([&] { manager_->callMethod(method).onInterface(kManager).withTimeout(kLongCall).withArguments(name); });
+}
+
+void GodClient::signal(const std::string& name, int signal) {
+    call([&] { manager_->callMethod("Signal").onInterface(kManager).withTimeout(kShortCall).withArguments(name, signal); });
+}
+
+std::vector<VariantDict> GodClient::list_apps() {
+    return call([&] {
+        std::vector<VariantDict> apps;
+        manager_->callMethod("ListApps").onInterface(kManager).withTimeout(kShortCall).storeResultsTo(apps);
+        return apps;
+    });
+}
+
+VariantDict GodClient::describe(const std::string& name) {
+    return call([&] {
+        sdbus::ObjectPath path;
+        manager_->callMethod("GetApp").onInterface(kManager).withTimeout(kShortCall).withArguments(name).storeResultsTo(path);
+        auto app = sdbus::createProxy(*connection_, kService, path);
+        VariantDict props;
+        app->callMethod("GetAll").onInterface("org.freedesktop.DBus.Properties").withTimeout(kShortCall)
+            .withArguments(std::string(kApp)).storeResultsTo(props);
+        return props;
+    });
+}
+
+std::string GodClient::ping() {
+    return call([&] {
+        std::string version;
+        manager_->callMethod("Ping").onInterface(kManager).withTimeout(kShortCall).storeResultsTo(version);
+        return version;
+    });
+}
+
+}  // namespace pmd

@@ -1,0 +1,48 @@
+// GodClient: pmctl's side of org.pmd.God1. Every call has an explicit timeout (stop and
+// restart wait for kill_timeout, so they get a long one) and turns a D-Bus failure into a
+// one-line message a person can act on.
+#pragma once
+
+#include <sdbus-c++/sdbus-c++.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "daemon/bus_choice.h"
+
+namespace pmd {
+
+using VariantDict = std::map<std::string, sdbus::Variant>;
+
+// A failure to show as "pmctl: <message>" with this exit code.
+struct CtlFailure : std::runtime_error {
+    CtlFailure(int code, const std::string& message) : std::runtime_error(message), exit_code(code) {}
+    int exit_code;
+};
+
+class GodClient {
+public:
+    explicit GodClient(const BusChoice& bus);
+
+    sdbus::ObjectPath start_app(const VariantDict& spec);
+    // "Stop", "Restart", "Delete" on a name or "all"; waits for completion.
+    void act(const std::string& method, const std::string& name);
+    void signal(const std::string& name, int signal);
+    std::vector<VariantDict> list_apps();
+    VariantDict describe(const std::string& name);
+    std::string ping();
+
+private:
+    template <typename Call>
+    auto call(Call&& c) -> decltype(c());
+
+    BusChoice bus_;
+    std::unique_ptr<sdbus::IConnection> connection_;
+    std::unique_ptr<sdbus::IProxy> manager_;
+};
+
+}  // namespace pmd
