@@ -37,13 +37,7 @@ std::vector<AppSpec> load_app_file(const std::filesystem::path& path, const AppF
 std::vector<AppSpec> parse_app_text(std::string_view toml_text, const std::string& source_name,
                                     const std::filesystem::path& base_dir, const AppFileOptions& options) {
     ConfigErrors errors(source_name);
-    toml::table root;
-    try {
-        root = toml::parse(toml_text, source_name);
-    } catch (const toml::parse_error& e) {
-        errors.add(e.source(), "", "TOML syntax error: " + std::string(e.description()));
-        errors.throw_if_any();
-    }
+    toml::table root = parse_toml_document(toml_text, errors);
 
     std::vector<AppSpec> apps;
     std::map<std::string, toml::source_position> first_seen;  // app name → where it was defined

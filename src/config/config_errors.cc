@@ -31,6 +31,17 @@ void ConfigErrors::throw_if_any() const {
     throw Error(Error::Kind::InvalidSpec, message);
 }
 
+toml::table parse_toml_document(std::string_view text, const ConfigErrors& errors) {
+    try {
+        return toml::parse(text, errors.source_name());
+    } catch (const toml::parse_error& e) {
+        ConfigErrors syntax(errors.source_name());
+        syntax.add(e.source(), "", "TOML syntax error: " + std::string(e.description()));
+        syntax.throw_if_any();
+    }
+    return {};
+}
+
 std::string describe_toml_value(const toml::node& node) {
     if (auto s = node.as_string()) {
         std::string text = s->get();

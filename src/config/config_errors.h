@@ -34,6 +34,10 @@ private:
     std::vector<Entry> entries_;
 };
 
+// Parses a whole document; a syntax error is thrown at once as Error(InvalidSpec) with its
+// position, since nothing after it can be trusted.
+toml::table parse_toml_document(std::string_view text, const ConfigErrors& errors);
+
 // "a string \"lots\"", "the number -3", "a table": what a value is, for "expected X, got Y".
 std::string describe_toml_value(const toml::node& node);
 

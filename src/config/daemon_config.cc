@@ -39,13 +39,7 @@ DaemonConfig parse_daemon_config_text(std::string_view toml_text, const std::str
                                       const std::filesystem::path& base_dir) {
     ConfigErrors errors(source_name);
     DaemonConfig config;
-    toml::table root;
-    try {
-        root = toml::parse(toml_text, source_name);
-    } catch (const toml::parse_error& e) {
-        errors.add(e.source(), "", "TOML syntax error: " + std::string(e.description()));
-        errors.throw_if_any();
-    }
+    toml::table root = parse_toml_document(toml_text, errors);
     for (const auto& [key, node] : root) {
         std::string_view name = key.str();
         if (name == "log_dir") {
