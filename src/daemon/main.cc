@@ -20,6 +20,7 @@
 #include "daemon/bus_choice.h"
 #include "event/event_loop.h"
 #include "god/manager.h"
+#include "logs/output_router.h"
 
 namespace {
 
@@ -84,7 +85,8 @@ int run_daemon(const DaemonOptions& opt) {
                      "process group escapes stop", why);
     }
 
-    pmd::Manager manager(loop, tree.get(), {opt.log_dir});
+    pmd::FileOutputRouter output(opt.log_dir);
+    pmd::Manager manager(loop, tree.get(), output);
 
     auto connection = opt.bus.connect();
     pmd::BusConnection bus(loop, std::move(connection));

@@ -82,7 +82,6 @@ public:
     LaunchPlan plan;
     uid_t owner = 0;
     CgroupDir cgroup;
-    UniqueFd out_log, err_log;
     std::vector<std::unique_ptr<Instance>> instances;
     bool deleting = false;
 

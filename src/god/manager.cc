@@ -45,18 +45,10 @@ std::vector<std::string> build_env(const AppSpec& spec, const std::optional<Cred
     return out;
 }
 
-UniqueFd open_log(const std::string& path) {
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640));
-    if (!fd)
-        throw Error(Error::Kind::Failed, "cannot open log file " + path + ": " + std::strerror(errno) +
-                                             " (set out_file/error_file or start pmd with --log-dir)");
-    return fd;
-}
-
 }  // namespace
 
-Manager::Manager(EventLoop& loop, CgroupTree* tree, Options options)
-    : loop_(loop), tree_(tree), options_(std::move(options)) {
+Manager::Manager(EventLoop& loop, CgroupTree* tree, OutputRouter& output)
+    : loop_(loop), tree_(tree), output_(output) {
     if (tree_) watcher_ = std::make_unique<CgroupEventsWatcher>(loop_);
 }
 
@@ -161,11 +153,7 @@ const App& Manager::start(AppSpec spec, uid_t owner) {
     app->plan.base_env = build_env(s, app->plan.credentials, s.user);
     app->plan.executable = resolve_executable(s.command.front(), s.cwd, app->plan.base_env);
 
-    auto log_path = [&](const std::string& configured, const char* suffix) {
-        return configured.empty() ? options_.log_dir + "/" + s.name + suffix : configured;
-    };
-    app->out_log = open_log(log_path(s.out_file, "-out.log"));
-    app->err_log = open_log(log_path(s.error_file, "-err.log"));
+    output_.app_added(s);
 
     if (tree_) app->cgroup = tree_->make_app_dir(s.name);
     for (unsigned i = 0; i < s.instances; ++i) app->instances.push_back(std::make_unique<Instance>(i, s));
@@ -198,6 +186,7 @@ const App& Manager::start(AppSpec spec, uid_t owner) {
                 ref.cgroup.remove();
             }
             apps_.erase(name);
+            output_.app_removed(name);
         }
         throw;
     }
@@ -221,8 +210,9 @@ void Manager::spawn_instance(App& app, Instance& instance) {
     req.cwd = app.spec.cwd;
     req.credentials = app.plan.credentials;
     req.cgroup_fd = tree_ ? instance.cgroup.fd() : -1;
-    req.stdout_fd = app.out_log.get();
-    req.stderr_fd = app.err_log.get();
+    InstanceOutput output = output_.instance_output(app.spec, instance.index);
+    req.stdout_fd = output.stdout_fd.get();
+    req.stderr_fd = output.stderr_fd.get();
 
     try {
         instance.process = spawn(req);
@@ -504,6 +494,7 @@ void Manager::remove_now(const std::string& name) {
         for (auto& instance : app->instances) instance->cgroup.remove();
         app->cgroup.remove();
     }
+    output_.app_removed(name);
     spdlog::info("app {}: deleted", name);
     if (observer_) observer_->app_removed(name);
 }

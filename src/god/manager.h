@@ -20,6 +20,7 @@
 #include "cgroup/resource_usage.h"
 #include "event/event_loop.h"
 #include "god/app.h"
+#include "logs/output_router.h"
 
 namespace pmd {
 
@@ -46,12 +47,8 @@ class Manager {
 public:
     using Done = std::function<void(std::optional<Error>)>;
 
-    struct Options {
-        std::string log_dir;
-    };
-
     // tree may be null: process-group mode (no cgroup2), said at start by the daemon.
-    Manager(EventLoop& loop, CgroupTree* tree, Options options);
+    Manager(EventLoop& loop, CgroupTree* tree, OutputRouter& output);
     ~Manager();
 
     void set_observer(ManagerObserver* observer) { observer_ = observer; }
@@ -90,7 +87,7 @@ private:
 
     EventLoop& loop_;
     CgroupTree* tree_;
-    Options options_;
+    OutputRouter& output_;
     std::unique_ptr<CgroupEventsWatcher> watcher_;
     ManagerObserver* observer_ = nullptr;
     std::map<std::string, std::unique_ptr<App>> apps_;
