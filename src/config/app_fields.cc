@@ -490,6 +490,15 @@ toml::source_region position_of(const toml::table& table, std::string_view field
 
 std::span<const std::string_view> app_table_keys() { return kAppKeys; }
 
+AppSpec decode_app_request(const toml::table& table, const std::string& source_name,
+                           const std::filesystem::path& base_dir, const AppSpec& defaults) {
+    ConfigErrors errors(source_name);
+    AppSpec spec = defaults;
+    decode_app_table(table, {base_dir, "", false}, spec, errors);
+    errors.throw_if_any();
+    return spec;
+}
+
 AppTableOutcome decode_app_table(const toml::table& table, const AppTableContext& ctx, AppSpec& spec,
                                  ConfigErrors& errors) {
     ValueReader read(errors);

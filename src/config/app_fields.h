@@ -30,6 +30,12 @@ struct AppTableOutcome {
 AppTableOutcome decode_app_table(const toml::table& table, const AppTableContext& ctx, AppSpec& spec,
                                  ConfigErrors& errors);
 
+// One app from a table built in code, e.g. bus/ turning StartApp's a{sv} into a toml::table so
+// requests and files share one schema. Throws Error(InvalidSpec) listing every problem as
+// "<source_name>: field 'key': ...".
+AppSpec decode_app_request(const toml::table& table, const std::string& source_name,
+                           const std::filesystem::path& base_dir, const AppSpec& defaults = {});
+
 // Every key an app table accepts, besides env_<profile>.
 std::span<const std::string_view> app_table_keys();
 
