@@ -35,10 +35,14 @@ namespace {
 
 const char* health_type_name(HealthCheck::Type type) {
     switch (type) {
-        case HealthCheck::Type::Http: return "http";
-        case HealthCheck::Type::Tcp: return "tcp";
-        case HealthCheck::Type::Exec: return "exec";
-        case HealthCheck::Type::None: break;
+        case HealthCheck::Type::Http:
+            return "http";
+        case HealthCheck::Type::Tcp:
+            return "tcp";
+        case HealthCheck::Type::Exec:
+            return "exec";
+        case HealthCheck::Type::None:
+            break;
     }
     return "";
 }
@@ -102,7 +106,8 @@ void dump_one(const AppSpec& a, std::string& out) {
         std::string items;
         for (const auto& l : a.listen) {
             if (!items.empty()) items += ", ";
-            items += "{address = " + toml_string(l.address) + (l.name.empty() ? "" : ", name = " + toml_string(l.name)) + "}";
+            items += "{address = " + toml_string(l.address) +
+                     (l.name.empty() ? "" : ", name = " + toml_string(l.name)) + "}";
         }
         line("listen", "[" + items + "]");
     }

@@ -17,6 +17,7 @@
 namespace pmd {
 namespace {
 
+// clang-format off
 constexpr std::string_view kAppKeys[] = {
     "name", "script", "args", "command", "interpreter", "interpreter_args", "node_args", "cwd", "instances",
     "env", "autorestart", "max_restarts", "min_uptime", "restart_delay", "exp_backoff_restart_delay",
@@ -25,8 +26,10 @@ constexpr std::string_view kAppKeys[] = {
     "log_date_format", "user", "uid", "group", "gid", "listen", "reuse_port", "memory_max", "cpu_max",
     "pids_max", "stop_signal", "watchdog_sec", "health_check",
 };
+// clang-format on
 // Keys that describe one particular app, so [defaults] cannot hold them.
-constexpr std::string_view kOneAppKeys[] = {"name", "script", "args", "command", "interpreter", "interpreter_args", "node_args"};
+constexpr std::string_view kOneAppKeys[] = {"name",        "script",           "args",     "command",
+                                            "interpreter", "interpreter_args", "node_args"};
 constexpr std::string_view kHealthKeys[] = {"type", "url", "port", "command", "interval", "timeout", "failures"};
 constexpr std::string_view kListenKeys[] = {"address", "name"};
 constexpr std::string_view kHealthTypes[] = {"http", "tcp", "exec"};
@@ -67,7 +70,8 @@ public:
     std::optional<uint64_t> count(const toml::node& node, std::string_view field, uint64_t max) {
         if (auto i = node.as_integer()) {
             if (i->get() >= 0 && static_cast<uint64_t>(i->get()) <= max) return static_cast<uint64_t>(i->get());
-            bad(node, field, "expected a whole number from 0 to " + std::to_string(max) + ", got " + std::to_string(i->get()));
+            bad(node, field,
+                "expected a whole number from 0 to " + std::to_string(max) + ", got " + std::to_string(i->get()));
             return std::nullopt;
         }
         bad(node, field, "expected a whole number, got " + describe_toml_value(node));
@@ -80,7 +84,8 @@ public:
         if (auto s = node.as_string())
             if (auto d = parse_duration(s->get())) return *d;
         bad(node, field,
-            "expected a duration like \"5s\", \"1m30s\", \"250ms\" or a number of milliseconds, got " + describe_toml_value(node));
+            "expected a duration like \"5s\", \"1m30s\", \"250ms\" or a number of milliseconds, got " +
+                describe_toml_value(node));
         return std::nullopt;
     }
 
@@ -89,7 +94,8 @@ public:
         if (auto i = node.as_integer(); i && i->get() >= 0) return static_cast<uint64_t>(i->get());
         if (auto s = node.as_string())
             if (auto n = parse_size(s->get())) return *n;
-        bad(node, field, "expected a size like \"512M\", \"2G\" or a number of bytes, got " + describe_toml_value(node));
+        bad(node, field,
+            "expected a size like \"512M\", \"2G\" or a number of bytes, got " + describe_toml_value(node));
         return std::nullopt;
     }
 
@@ -146,9 +152,12 @@ void read_env_table(const toml::node& node, std::string_view field, ValueReader&
     for (const auto& [key, value] : *table) {
         std::string name(key.str());
         std::string sub_field = std::string(field) + "." + name;
-        if (auto s = value.as_string()) env.insert_or_assign(name, s->get());
-        else if (auto i = value.as_integer()) env.insert_or_assign(name, std::to_string(i->get()));
-        else if (auto b = value.as_boolean()) env.insert_or_assign(name, b->get() ? "true" : "false");
+        if (auto s = value.as_string())
+            env.insert_or_assign(name, s->get());
+        else if (auto i = value.as_integer())
+            env.insert_or_assign(name, std::to_string(i->get()));
+        else if (auto b = value.as_boolean())
+            env.insert_or_assign(name, b->get() ? "true" : "false");
         else if (auto f = value.as_floating_point()) {
             std::ostringstream text;
             text << f->get();
@@ -202,10 +211,15 @@ void read_cpu_max(const toml::node& node, ValueReader& read, AppSpec& spec) {
 
 void read_stop_signal(const toml::node& node, ValueReader& read, AppSpec& spec) {
     std::optional<int> signal;
-    if (auto i = node.as_integer(); i && i->get() > 0 && i->get() < 1000) signal = parse_signal(std::to_string(i->get()));
-    else if (auto s = node.as_string()) signal = parse_signal(s->get());
-    if (signal) spec.stop_signal = *signal;
-    else read.bad(node, "stop_signal", "expected a signal name like \"SIGINT\" or a number, got " + describe_toml_value(node));
+    if (auto i = node.as_integer(); i && i->get() > 0 && i->get() < 1000)
+        signal = parse_signal(std::to_string(i->get()));
+    else if (auto s = node.as_string())
+        signal = parse_signal(s->get());
+    if (signal)
+        spec.stop_signal = *signal;
+    else
+        read.bad(node, "stop_signal",
+                 "expected a signal name like \"SIGINT\" or a number, got " + describe_toml_value(node));
 }
 
 void read_watch(const toml::node& node, ValueReader& read, AppSpec& spec) {
@@ -241,7 +255,8 @@ std::string cron_problem(std::string_view text) {
         if (!ok) return std::string("'") + c + "' is not valid in a cron expression";
     }
     if (fields != 5 && fields != 6)
-        return "expected 5 fields (minute hour day month weekday) or 6 (with seconds first), got " + std::to_string(fields);
+        return "expected 5 fields (minute hour day month weekday) or 6 (with seconds first), got " +
+               std::to_string(fields);
     return "";
 }
 
@@ -255,7 +270,8 @@ void read_listen(const toml::node& node, ValueReader& read, AppSpec& spec) {
             if (semicolon != std::string_view::npos) {
                 auto option = text.substr(semicolon + 1);
                 if (!option.starts_with("name=")) {
-                    read.bad(element, "listen", "the only option after ';' is name=NAME, got '" + std::string(option) + "'");
+                    read.bad(element, "listen",
+                             "the only option after ';' is name=NAME, got '" + std::string(option) + "'");
                     return std::nullopt;
                 }
                 out.name = std::string(option.substr(5));
@@ -267,11 +283,15 @@ void read_listen(const toml::node& node, ValueReader& read, AppSpec& spec) {
             bool ok = true;
             for (const auto& [key, value] : *table) {
                 if (key.str() == "address") {
-                    if (auto s = read.string(value, "listen.address")) out.address = *s;
-                    else ok = false;
+                    if (auto s = read.string(value, "listen.address"))
+                        out.address = *s;
+                    else
+                        ok = false;
                 } else if (key.str() == "name") {
-                    if (auto s = read.string(value, "listen.name")) out.name = *s;
-                    else ok = false;
+                    if (auto s = read.string(value, "listen.name"))
+                        out.name = *s;
+                    else
+                        ok = false;
                 } else {
                     read.bad_at(key.source(), "listen." + std::string(key.str()),
                                 "unknown key" + did_you_mean_suffix(key.str(), kListenKeys));
@@ -284,7 +304,8 @@ void read_listen(const toml::node& node, ValueReader& read, AppSpec& spec) {
             }
             return ok ? std::optional(out) : std::nullopt;
         }
-        read.bad(element, "listen", "expected \"tcp:HOST:PORT\" or {address = ..., name = ...}, got " + describe_toml_value(element));
+        read.bad(element, "listen",
+                 "expected \"tcp:HOST:PORT\" or {address = ..., name = ...}, got " + describe_toml_value(element));
         return std::nullopt;
     };
     std::vector<ListenAddress> out;
@@ -300,7 +321,9 @@ void read_listen(const toml::node& node, ValueReader& read, AppSpec& spec) {
 void read_health_check(const toml::node& node, ValueReader& read, AppSpec& spec) {
     auto table = node.as_table();
     if (!table) {
-        read.bad(node, "health_check", "expected a table like {type = \"http\", url = \"http://127.0.0.1:8080/\"}, got " + describe_toml_value(node));
+        read.bad(node, "health_check",
+                 "expected a table like {type = \"http\", url = \"http://127.0.0.1:8080/\"}, got " +
+                     describe_toml_value(node));
         return;
     }
     HealthCheck hc;
@@ -308,10 +331,16 @@ void read_health_check(const toml::node& node, ValueReader& read, AppSpec& spec)
         std::string field = "health_check." + std::string(key.str());
         if (key.str() == "type") {
             if (auto s = read.string(value, field)) {
-                if (*s == "http") hc.type = HealthCheck::Type::Http;
-                else if (*s == "tcp") hc.type = HealthCheck::Type::Tcp;
-                else if (*s == "exec") hc.type = HealthCheck::Type::Exec;
-                else read.bad(value, field, "expected \"http\", \"tcp\" or \"exec\", got \"" + *s + "\"" + did_you_mean_suffix(*s, kHealthTypes));
+                if (*s == "http")
+                    hc.type = HealthCheck::Type::Http;
+                else if (*s == "tcp")
+                    hc.type = HealthCheck::Type::Tcp;
+                else if (*s == "exec")
+                    hc.type = HealthCheck::Type::Exec;
+                else
+                    read.bad(value, field,
+                             "expected \"http\", \"tcp\" or \"exec\", got \"" + *s + "\"" +
+                                 did_you_mean_suffix(*s, kHealthTypes));
             }
         } else if (key.str() == "url") {
             if (auto s = read.string(value, field)) hc.url = *s;
@@ -348,18 +377,23 @@ struct CommandKeys {
 // pmd also takes `command` (an argv) for anything that is not a script.
 void assemble_command(const toml::table& table, const CommandKeys& keys, ValueReader& read, AppSpec& spec) {
     if (keys.command) {
-        for (auto [node, key] : {std::pair{keys.script, "script"}, {keys.args, "args"}, {keys.interpreter, "interpreter"},
+        for (auto [node, key] : {std::pair{keys.script, "script"},
+                                 {keys.args, "args"},
+                                 {keys.interpreter, "interpreter"},
                                  {keys.interpreter_args, keys.interpreter_args_key.c_str()}})
             if (node) read.bad(*node, key, "use either 'command' or 'script' (with 'args', 'interpreter'), not both");
         if (auto words = read.words(*keys.command, "command")) spec.command = *words;
         return;
     }
     if (!keys.script) {
-        for (auto [node, key] : {std::pair{keys.args, "args"}, {keys.interpreter, "interpreter"},
+        for (auto [node, key] : {std::pair{keys.args, "args"},
+                                 {keys.interpreter, "interpreter"},
                                  {keys.interpreter_args, keys.interpreter_args_key.c_str()}})
             if (node) read.bad(*node, key, "needs 'script' to go with it");
         if (!keys.args && !keys.interpreter && !keys.interpreter_args)
-            read.bad_at(table.source(), "", "this app has neither 'script' nor 'command'; add script = \"./server.js\" or command = [\"/usr/bin/prog\", \"arg\"]");
+            read.bad_at(table.source(), "",
+                        "this app has neither 'script' nor 'command'; add script = \"./server.js\" or command = "
+                        "[\"/usr/bin/prog\", \"arg\"]");
         return;
     }
     std::vector<std::string> argv;
@@ -367,9 +401,11 @@ void assemble_command(const toml::table& table, const CommandKeys& keys, ValueRe
         if (auto interpreter = read.string(*keys.interpreter, "interpreter"); interpreter && *interpreter != "none") {
             argv.push_back(*interpreter);
             if (keys.interpreter_args)
-                if (auto extra = read.words(*keys.interpreter_args, keys.interpreter_args_key)) argv.insert(argv.end(), extra->begin(), extra->end());
+                if (auto extra = read.words(*keys.interpreter_args, keys.interpreter_args_key))
+                    argv.insert(argv.end(), extra->begin(), extra->end());
         } else if (keys.interpreter_args && interpreter) {
-            read.bad(*keys.interpreter_args, keys.interpreter_args_key, "interpreter = \"none\" takes no interpreter arguments");
+            read.bad(*keys.interpreter_args, keys.interpreter_args_key,
+                     "interpreter = \"none\" takes no interpreter arguments");
         }
     } else if (keys.interpreter_args) {
         read.bad(*keys.interpreter_args, keys.interpreter_args_key,
@@ -415,16 +451,21 @@ const std::map<std::string_view, FieldReader>& simple_fields() {
     // user/uid and group/gid: PM2 takes a name or a number; a number is kept as its text.
     auto identity = [](std::string AppSpec::*member, std::string_view field) {
         return [member, field](const toml::node& n, ValueReader& r, AppSpec& s) {
-            if (auto i = n.as_integer(); i && i->get() >= 0) s.*member = std::to_string(i->get());
-            else if (auto t = n.as_string()) s.*member = t->get();
-            else r.bad(n, field, "expected a name or a numeric id, got " + describe_toml_value(n));
+            if (auto i = n.as_integer(); i && i->get() >= 0)
+                s.*member = std::to_string(i->get());
+            else if (auto t = n.as_string())
+                s.*member = t->get();
+            else
+                r.bad(n, field, "expected a name or a numeric id, got " + describe_toml_value(n));
         };
     };
     static const std::map<std::string_view, FieldReader> fields = {
         {"instances", read_instances},
         {"autorestart", flag(&AppSpec::autorestart, "autorestart")},
-        {"max_restarts", [](const toml::node& n, ValueReader& r, AppSpec& s) {
-             if (auto c = r.count(n, "max_restarts", std::numeric_limits<uint32_t>::max())) s.max_restarts = static_cast<uint32_t>(*c);
+        {"max_restarts",
+         [](const toml::node& n, ValueReader& r, AppSpec& s) {
+             if (auto c = r.count(n, "max_restarts", std::numeric_limits<uint32_t>::max()))
+                 s.max_restarts = static_cast<uint32_t>(*c);
          }},
         {"min_uptime", dur(&AppSpec::min_uptime, "min_uptime")},
         {"restart_delay", dur(&AppSpec::restart_delay, "restart_delay")},
@@ -437,19 +478,24 @@ const std::map<std::string_view, FieldReader>& simple_fields() {
         {"reuse_port", flag(&AppSpec::reuse_port, "reuse_port")},
         {"max_memory_restart", bytes(&AppSpec::max_memory_restart, "max_memory_restart")},
         {"memory_max", bytes(&AppSpec::memory_max, "memory_max")},
-        {"pids_max", [](const toml::node& n, ValueReader& r, AppSpec& s) {
+        {"pids_max",
+         [](const toml::node& n, ValueReader& r, AppSpec& s) {
              if (auto c = r.count(n, "pids_max", std::numeric_limits<int64_t>::max())) s.pids_max = *c;
          }},
         {"cpu_max", read_cpu_max},
         {"stop_signal", read_stop_signal},
-        {"cron_restart", [](const toml::node& n, ValueReader& r, AppSpec& s) {
+        {"cron_restart",
+         [](const toml::node& n, ValueReader& r, AppSpec& s) {
              auto t = r.string(n, "cron_restart");
              if (!t) return;
-             if (auto why = cron_problem(*t); !why.empty()) r.bad(n, "cron_restart", why);
-             else s.cron_restart = *t;
+             if (auto why = cron_problem(*t); !why.empty())
+                 r.bad(n, "cron_restart", why);
+             else
+                 s.cron_restart = *t;
          }},
         {"watch", read_watch},
-        {"ignore_watch", [](const toml::node& n, ValueReader& r, AppSpec& s) {
+        {"ignore_watch",
+         [](const toml::node& n, ValueReader& r, AppSpec& s) {
              if (auto l = r.string_list(n, "ignore_watch")) s.ignore_watch = *l;
          }},
         {"instance_var", text(&AppSpec::instance_var, "instance_var")},
@@ -488,7 +534,9 @@ toml::source_region position_of(const toml::table& table, std::string_view field
 
 }  // namespace
 
-std::span<const std::string_view> app_table_keys() { return kAppKeys; }
+std::span<const std::string_view> app_table_keys() {
+    return kAppKeys;
+}
 
 AppSpec decode_app_request(const toml::table& table, const std::string& source_name,
                            const std::filesystem::path& base_dir, const AppSpec& defaults) {
@@ -530,7 +578,8 @@ AppTableOutcome decode_app_table(const toml::table& table, const AppTableContext
             if (auto [it, fresh] = identity_keys.emplace(role, key.source()); !fresh) {
                 // Tables iterate in key order, not file order: point at whichever comes later.
                 bool this_is_later = key.source().begin.line > it->second.begin.line;
-                read.bad_at(this_is_later ? key.source() : it->second, this_is_later ? name : (role == "user" ? "uid" : "gid"),
+                read.bad_at(this_is_later ? key.source() : it->second,
+                            this_is_later ? name : (role == "user" ? "uid" : "gid"),
                             "'user' and 'uid' (or 'group' and 'gid') say the same thing; keep one");
                 continue;
             }
@@ -546,7 +595,8 @@ AppTableOutcome decode_app_table(const toml::table& table, const AppTableContext
         } else if (name == "interpreter") {
             command_keys.interpreter = &node;
         } else if (name == "interpreter_args" || name == "node_args") {
-            if (command_keys.interpreter_args) read.bad(node, name, "'node_args' is PM2's old name of 'interpreter_args'; keep one");
+            if (command_keys.interpreter_args)
+                read.bad(node, name, "'node_args' is PM2's old name of 'interpreter_args'; keep one");
             command_keys.interpreter_args = &node;
             command_keys.interpreter_args_key = std::string(name);
         } else if (name == "cwd") {
@@ -564,7 +614,8 @@ AppTableOutcome decode_app_table(const toml::table& table, const AppTableContext
             it->second(node, read, spec);
         } else {
             std::string hint = did_you_mean_suffix(name, kAppKeys);
-            read.bad_at(key.source(), name, "unknown key" + (hint.empty() ? std::string(" (see docs/config-reference.md)") : hint));
+            read.bad_at(key.source(), name,
+                        "unknown key" + (hint.empty() ? std::string(" (see docs/config-reference.md)") : hint));
         }
     }
     if (profile_env) read_env_table(*profile_env, "env_" + std::string(ctx.profile), read, spec.env);
@@ -574,7 +625,8 @@ AppTableOutcome decode_app_table(const toml::table& table, const AppTableContext
         if (spec.name.empty() && !table.contains("name"))
             spec.name = name_from_command(spec.command, command_keys.interpreter != nullptr);
         // An app file's apps run from the file's directory unless they say otherwise.
-        if (!cwd_given && spec.cwd.empty() && !ctx.base_dir.empty()) spec.cwd = ctx.base_dir.lexically_normal().string();
+        if (!cwd_given && spec.cwd.empty() && !ctx.base_dir.empty())
+            spec.cwd = ctx.base_dir.lexically_normal().string();
     }
 
     for (const auto& problem : find_spec_problems(spec)) {

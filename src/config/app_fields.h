@@ -20,8 +20,8 @@ struct AppTableContext {
 };
 
 struct AppTableOutcome {
-    bool ok = true;                // no problem was reported for this table
-    bool used_profile = false;     // the table has env_<profile> for ctx.profile
+    bool ok = true;             // no problem was reported for this table
+    bool used_profile = false;  // the table has env_<profile> for ctx.profile
 };
 
 // Applies every key of `table` onto `spec`, which starts out holding the defaults (built-in, or

@@ -52,10 +52,10 @@ std::vector<AppSpec> parse_app_text(std::string_view toml_text, const std::strin
             continue;
         }
         std::string hint = did_you_mean_suffix(key.str(), kTopLevelKeys);
-        errors.add(key.source(), key.str(),
-                   "unknown top-level key; an app file holds [[app]] tables" + hint);
+        errors.add(key.source(), key.str(), "unknown top-level key; an app file holds [[app]] tables" + hint);
     }
-    if (!app_array && errors.empty() && !options.allow_no_apps) errors.add(toml::source_position{1, 1}, "", "no [[app]] table in this file");
+    if (!app_array && errors.empty() && !options.allow_no_apps)
+        errors.add(toml::source_position{1, 1}, "", "no [[app]] table in this file");
 
     if (app_array && app_array->is_array_of_tables()) {
         AppTableContext ctx{base_dir, options.profile, false};
@@ -68,8 +68,9 @@ std::vector<AppSpec> parse_app_text(std::string_view toml_text, const std::strin
                 const toml::node* name_node = table.get("name");
                 auto where = name_node ? name_node->source().begin : table.source().begin;
                 if (auto [it, fresh] = first_seen.emplace(spec.name, where); !fresh)
-                    errors.add(where, "name", "another app in this file is named '" + spec.name + "' (line " +
-                                                  std::to_string(it->second.line) + "); names must be unique");
+                    errors.add(where, "name",
+                               "another app in this file is named '" + spec.name + "' (line " +
+                                   std::to_string(it->second.line) + "); names must be unique");
             }
             apps.push_back(std::move(spec));
         }

@@ -13,8 +13,8 @@
 namespace pmd {
 
 struct AppFileOptions {
-    std::string_view profile;  // "production" merges env_production over env, as `pm2 --env production`
-    AppSpec defaults;          // starting point of every app ([defaults] of pmd.toml)
+    std::string_view profile;    // "production" merges env_production over env, as `pm2 --env production`
+    AppSpec defaults;            // starting point of every app ([defaults] of pmd.toml)
     bool allow_no_apps = false;  // a dump of zero apps is fine; an app file without apps is a mistake
 };
 

@@ -115,8 +115,9 @@ DEBUG = true
     EXPECT_EQ(a.log_date_format, "YYYY-MM-DD HH:mm Z");
     EXPECT_EQ(a.user, "www-data");
     EXPECT_EQ(a.group, "www-data");
-    EXPECT_THAT(a.listen, ElementsAre(ListenAddress{"tcp:0.0.0.0:8080", "http"}, ListenAddress{"unix:/run/api.sock", "admin"},
-                                      ListenAddress{"tcp6:[::1]:9090", ""}));
+    EXPECT_THAT(a.listen,
+                ElementsAre(ListenAddress{"tcp:0.0.0.0:8080", "http"}, ListenAddress{"unix:/run/api.sock", "admin"},
+                            ListenAddress{"tcp6:[::1]:9090", ""}));
     EXPECT_EQ(a.memory_max, 1u << 30);
     EXPECT_EQ(a.cpu_max_percent, 150u);
     EXPECT_EQ(a.pids_max, 512u);
@@ -127,7 +128,8 @@ DEBUG = true
     EXPECT_EQ(a.health_check.interval, 10s);
     EXPECT_EQ(a.health_check.timeout, 2s);
     EXPECT_EQ(a.health_check.failures, 5u);
-    EXPECT_EQ(a.env, (std::map<std::string, std::string>{{"NODE_ENV", "development"}, {"PORT", "8080"}, {"DEBUG", "true"}}));
+    EXPECT_EQ(a.env,
+              (std::map<std::string, std::string>{{"NODE_ENV", "development"}, {"PORT", "8080"}, {"DEBUG", "true"}}));
 }
 
 TEST(AppFile, InstancesMaxIsStoredAsZero) {
@@ -196,7 +198,8 @@ health_check = {type = "exec", command = "pg_isready -q"}
 }
 
 TEST(AppFile, SeveralAppsKeepFileOrder) {
-    auto apps = parse("[[app]]\nname = \"one\"\ncommand = [\"true\"]\n[[app]]\nname = \"two\"\ncommand = [\"false\"]\n");
+    auto apps =
+        parse("[[app]]\nname = \"one\"\ncommand = [\"true\"]\n[[app]]\nname = \"two\"\ncommand = [\"false\"]\n");
     ASSERT_EQ(apps.size(), 2u);
     EXPECT_EQ(apps[0].name, "one");
     EXPECT_EQ(apps[1].name, "two");
@@ -223,7 +226,8 @@ TEST(AppFile, DefaultsAreTheStartingPointAndEnvMerges) {
     AppFileOptions options;
     options.defaults.kill_timeout = 5s;
     options.defaults.env = {{"TZ", "UTC"}, {"A", "default"}};
-    auto apps = parse_app_text("[[app]]\nname = \"a\"\ncommand = [\"true\"]\nenv = {A = \"mine\"}\n", "f", "/x", options);
+    auto apps =
+        parse_app_text("[[app]]\nname = \"a\"\ncommand = [\"true\"]\nenv = {A = \"mine\"}\n", "f", "/x", options);
     EXPECT_EQ(apps[0].kill_timeout, 5s);
     EXPECT_EQ(apps[0].env, (std::map<std::string, std::string>{{"TZ", "UTC"}, {"A", "mine"}}));
 }
@@ -238,7 +242,9 @@ TEST(AppFile, UnknownKeySuggestsTheClosestOne) {
               "apps.toml:4:1: field 'kill_timout': unknown key (did you mean 'kill_timeout'?)");
     EXPECT_THAT(error_of("[[app]]\nname = \"a\"\ncommand = [\"true\"]\nhealth_check = {type = \"tcp\", prot = 1}\n"),
                 HasSubstr("field 'health_check.prot': unknown key (did you mean 'port'?)"));
-    EXPECT_THAT(error_of("[[apps]]\nname = \"a\"\n"), HasSubstr("apps.toml:1:3: field 'apps': unknown top-level key; an app file holds [[app]] tables (did you mean 'app'?)"));
+    EXPECT_THAT(error_of("[[apps]]\nname = \"a\"\n"),
+                HasSubstr("apps.toml:1:3: field 'apps': unknown top-level key; an app file holds [[app]] tables (did "
+                          "you mean 'app'?)"));
 }
 
 TEST(AppFile, EveryErrorOfTheFileIsReportedInFileOrder) {
@@ -253,8 +259,10 @@ max_memory_restart = "lots"
 autorestart = "yes"
 )");
     EXPECT_EQ(message,
-              "apps.toml:4:14: field 'min_uptime': expected a duration like \"5s\", \"1m30s\", \"250ms\" or a number of milliseconds, got \"soon\"\n"
-              "apps.toml:8:22: field 'max_memory_restart': expected a size like \"512M\", \"2G\" or a number of bytes, got \"lots\"\n"
+              "apps.toml:4:14: field 'min_uptime': expected a duration like \"5s\", \"1m30s\", \"250ms\" or a number "
+              "of milliseconds, got \"soon\"\n"
+              "apps.toml:8:22: field 'max_memory_restart': expected a size like \"512M\", \"2G\" or a number of bytes, "
+              "got \"lots\"\n"
               "apps.toml:9:15: field 'autorestart': expected true or false, got \"yes\"");
 }
 
@@ -273,7 +281,8 @@ TEST(AppFile, ValidationRulesPointAtTheKey) {
 }
 
 TEST(AppFile, MissingCommandAndMixedCommandAreErrors) {
-    EXPECT_THAT(error_of("[[app]]\nname = \"a\"\n"), HasSubstr("apps.toml:1:1: this app has neither 'script' nor 'command'"));
+    EXPECT_THAT(error_of("[[app]]\nname = \"a\"\n"),
+                HasSubstr("apps.toml:1:1: this app has neither 'script' nor 'command'"));
     EXPECT_THAT(error_of("[[app]]\nname = \"a\"\ncommand = [\"x\"]\nscript = \"y\"\n"),
                 HasSubstr("apps.toml:4:10: field 'script': use either 'command' or 'script'"));
     EXPECT_THAT(error_of("[[app]]\nname = \"a\"\nscript = \"y.js\"\ninterpreter_args = \"--inspect\"\n"),
@@ -293,9 +302,7 @@ TEST(AppFile, EmptyFileSaysWhatIsMissing) {
 TEST(AppFile, LoadAppFileResolvesCwdAgainstTheFilesDirectory) {
     auto dir = std::filesystem::path(::testing::TempDir()) / "pmd_app_file_test";
     std::filesystem::create_directories(dir / "sub");
-    {
-        std::ofstream(dir / "sub" / "apps.toml") << "[[app]]\nname = \"a\"\ncommand = [\"true\"]\ncwd = \"../work\"\n";
-    }
+    { std::ofstream(dir / "sub" / "apps.toml") << "[[app]]\nname = \"a\"\ncommand = [\"true\"]\ncwd = \"../work\"\n"; }
     auto apps = load_app_file(dir / "sub" / "apps.toml");
     EXPECT_EQ(apps[0].cwd, (std::filesystem::absolute(dir) / "work").lexically_normal().string());
     try {

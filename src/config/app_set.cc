@@ -34,7 +34,8 @@ std::vector<AppSpec> load_apps_dir(const std::filesystem::path& dir, const AppSp
             for (auto& app : load_app_file(file, options)) {
                 auto [it, fresh] = defined_in.emplace(app.name, file.string());
                 if (!fresh) {
-                    problem(file.string() + ": app '" + app.name + "' is also defined in " + it->second + "; names must be unique");
+                    problem(file.string() + ": app '" + app.name + "' is also defined in " + it->second +
+                            "; names must be unique");
                     continue;
                 }
                 apps.push_back(std::move(app));
@@ -53,9 +54,12 @@ AppSetDiff diff_app_sets(const std::vector<AppSpec>& current, const std::vector<
     AppSetDiff diff;
     for (const auto& app : wanted) {
         auto it = now.find(app.name);
-        if (it == now.end()) diff.added.push_back(app);
-        else if (*it->second != app) diff.changed.push_back(app);
-        else diff.unchanged.push_back(app.name);
+        if (it == now.end())
+            diff.added.push_back(app);
+        else if (*it->second != app)
+            diff.changed.push_back(app);
+        else
+            diff.unchanged.push_back(app.name);
         if (it != now.end()) now.erase(it);
     }
     for (const auto& app : current)

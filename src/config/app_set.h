@@ -18,8 +18,8 @@ std::vector<AppSpec> load_apps_dir(const std::filesystem::path& dir, const AppSp
 
 // What turns `current` into `wanted`, matching apps by name.
 struct AppSetDiff {
-    std::vector<AppSpec> added;      // in wanted only: start
-    std::vector<AppSpec> changed;    // in both with a different spec: reload with the new spec
+    std::vector<AppSpec> added;        // in wanted only: start
+    std::vector<AppSpec> changed;      // in both with a different spec: reload with the new spec
     std::vector<std::string> removed;  // in current only: stop and delete
     std::vector<std::string> unchanged;
     bool empty() const { return added.empty() && changed.empty() && removed.empty(); }

@@ -41,7 +41,8 @@ protected:
 
 TEST_F(AppsDir, ReadsEveryTomlFileInNameOrderAndSkipsTheRest) {
     write("20-web.toml", "[[app]]\nname = \"web\"\ncommand = [\"true\"]\n");
-    write("10-db.toml", "[[app]]\nname = \"db\"\ncommand = [\"true\"]\n[[app]]\nname = \"cache\"\ncommand = [\"true\"]\n");
+    write("10-db.toml",
+          "[[app]]\nname = \"db\"\ncommand = [\"true\"]\n[[app]]\nname = \"cache\"\ncommand = [\"true\"]\n");
     write("notes.txt", "not toml");
     write(".20-web.toml.Ab12Cd", "half written");
     AppSpec defaults;
@@ -52,7 +53,9 @@ TEST_F(AppsDir, ReadsEveryTomlFileInNameOrderAndSkipsTheRest) {
     EXPECT_EQ(apps[2].cwd, std::filesystem::absolute(dir_).string());
 }
 
-TEST_F(AppsDir, MissingDirectoryIsEmpty) { EXPECT_TRUE(load_apps_dir(dir_ / "nope").empty()); }
+TEST_F(AppsDir, MissingDirectoryIsEmpty) {
+    EXPECT_TRUE(load_apps_dir(dir_ / "nope").empty());
+}
 
 TEST_F(AppsDir, ReportsProblemsOfEveryFileAndNamesDefinedTwice) {
     write("a.toml", "[[app]]\nname = \"web\"\ncommand = [\"true\"]\n");

@@ -21,7 +21,8 @@ protected:
     }
     void TearDown() override { std::filesystem::remove_all(dir_); }
     size_t entries() const {
-        return static_cast<size_t>(std::distance(std::filesystem::directory_iterator(dir_), std::filesystem::directory_iterator()));
+        return static_cast<size_t>(
+            std::distance(std::filesystem::directory_iterator(dir_), std::filesystem::directory_iterator()));
     }
     std::filesystem::path dir_;
 };
@@ -41,7 +42,8 @@ TEST_F(AtomicFile, CreatesAndReplacesWithoutLeavingTemporaryFiles) {
 TEST_F(AtomicFile, ReplacesByRenameSoOpenReadersKeepTheOldContent) {
     auto path = dir_ / "dump.toml";
     write_file_atomically(path, "old");
-    struct stat before {}, after {};
+    struct stat before {
+    }, after{};
     ASSERT_EQ(::stat(path.c_str(), &before), 0);
     write_file_atomically(path, "new");
     ASSERT_EQ(::stat(path.c_str(), &after), 0);

@@ -12,7 +12,8 @@ void ConfigErrors::add(const toml::source_region& where, std::string_view field,
 
 void ConfigErrors::add(const toml::source_position& where, std::string_view field, std::string_view message) {
     // Tables built in code (a bus request turned into TOML) have no position: line 0.
-    std::string text = source_ + (where.line ? ":" + std::to_string(where.line) + ":" + std::to_string(where.column) : "") + ": ";
+    std::string text =
+        source_ + (where.line ? ":" + std::to_string(where.line) + ":" + std::to_string(where.column) : "") + ": ";
     if (!field.empty()) text += "field '" + std::string(field) + "': ";
     text += message;
     entries_.push_back({where.line, where.column, std::move(text)});

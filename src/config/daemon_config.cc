@@ -12,8 +12,9 @@
 namespace pmd {
 namespace {
 
-constexpr std::string_view kDaemonKeys[] = {"log_dir", "state_dir", "apps_dir", "resurrect", "admin_group",
-                                            "metrics_listen", "log_max_size", "log_max_files", "log_sink", "defaults"};
+constexpr std::string_view kDaemonKeys[] = {"log_dir",     "state_dir",      "apps_dir",     "resurrect",
+                                            "admin_group", "metrics_listen", "log_max_size", "log_max_files",
+                                            "log_sink",    "defaults"};
 constexpr std::string_view kSinkNames[] = {"file", "journal", "both"};
 
 void expect_absolute(const toml::node& node, std::string_view field, std::string& target, ConfigErrors& errors) {
@@ -28,9 +29,12 @@ void expect_absolute(const toml::node& node, std::string_view field, std::string
 
 std::string_view log_sink_name(DaemonConfig::LogSink sink) {
     switch (sink) {
-        case DaemonConfig::LogSink::File: return "file";
-        case DaemonConfig::LogSink::Journal: return "journal";
-        case DaemonConfig::LogSink::Both: return "both";
+        case DaemonConfig::LogSink::File:
+            return "file";
+        case DaemonConfig::LogSink::Journal:
+            return "journal";
+        case DaemonConfig::LogSink::Both:
+            return "both";
     }
     return "file";
 }
@@ -49,36 +53,60 @@ DaemonConfig parse_daemon_config_text(std::string_view toml_text, const std::str
         } else if (name == "apps_dir") {
             expect_absolute(node, name, config.apps_dir, errors);
         } else if (name == "resurrect") {
-            if (auto b = node.as_boolean()) config.resurrect = b->get();
-            else errors.add(node.source(), name, "expected true or false, got " + describe_toml_value(node));
+            if (auto b = node.as_boolean())
+                config.resurrect = b->get();
+            else
+                errors.add(node.source(), name, "expected true or false, got " + describe_toml_value(node));
         } else if (name == "admin_group") {
-            if (auto s = node.as_string()) config.admin_group = s->get();
-            else errors.add(node.source(), name, "expected a group name, got " + describe_toml_value(node));
+            if (auto s = node.as_string())
+                config.admin_group = s->get();
+            else
+                errors.add(node.source(), name, "expected a group name, got " + describe_toml_value(node));
         } else if (name == "metrics_listen") {
             auto s = node.as_string();
             std::string why;
-            if (!s) errors.add(node.source(), name, "expected an address like \"tcp:127.0.0.1:9615\", got " + describe_toml_value(node));
-            else if (!s->get().empty() && !parse_listen_address(s->get(), &why)) errors.add(node.source(), name, "'" + s->get() + "': " + why);
-            else config.metrics_listen = s->get();
+            if (!s)
+                errors.add(node.source(), name,
+                           "expected an address like \"tcp:127.0.0.1:9615\", got " + describe_toml_value(node));
+            else if (!s->get().empty() && !parse_listen_address(s->get(), &why))
+                errors.add(node.source(), name, "'" + s->get() + "': " + why);
+            else
+                config.metrics_listen = s->get();
         } else if (name == "log_max_size") {
             std::optional<uint64_t> size;
-            if (auto i = node.as_integer(); i && i->get() > 0) size = static_cast<uint64_t>(i->get());
-            else if (auto s = node.as_string()) size = parse_size(s->get());
-            if (size && *size > 0) config.log_max_size = *size;
-            else errors.add(node.source(), name, "expected a size like \"10M\" or a number of bytes, got " + describe_toml_value(node));
+            if (auto i = node.as_integer(); i && i->get() > 0)
+                size = static_cast<uint64_t>(i->get());
+            else if (auto s = node.as_string())
+                size = parse_size(s->get());
+            if (size && *size > 0)
+                config.log_max_size = *size;
+            else
+                errors.add(node.source(), name,
+                           "expected a size like \"10M\" or a number of bytes, got " + describe_toml_value(node));
         } else if (name == "log_max_files") {
-            if (auto i = node.as_integer(); i && i->get() >= 0 && i->get() <= 10000) config.log_max_files = static_cast<uint32_t>(i->get());
-            else errors.add(node.source(), name, "expected a whole number from 0 to 10000, got " + describe_toml_value(node));
+            if (auto i = node.as_integer(); i && i->get() >= 0 && i->get() <= 10000)
+                config.log_max_files = static_cast<uint32_t>(i->get());
+            else
+                errors.add(node.source(), name,
+                           "expected a whole number from 0 to 10000, got " + describe_toml_value(node));
         } else if (name == "log_sink") {
             auto s = node.as_string();
-            if (s && s->get() == "file") config.log_sink = DaemonConfig::LogSink::File;
-            else if (s && s->get() == "journal") config.log_sink = DaemonConfig::LogSink::Journal;
-            else if (s && s->get() == "both") config.log_sink = DaemonConfig::LogSink::Both;
-            else errors.add(node.source(), name, "expected \"file\", \"journal\" or \"both\", got " + describe_toml_value(node) +
-                                                     (s ? did_you_mean_suffix(s->get(), kSinkNames) : ""));
+            if (s && s->get() == "file")
+                config.log_sink = DaemonConfig::LogSink::File;
+            else if (s && s->get() == "journal")
+                config.log_sink = DaemonConfig::LogSink::Journal;
+            else if (s && s->get() == "both")
+                config.log_sink = DaemonConfig::LogSink::Both;
+            else
+                errors.add(node.source(), name,
+                           "expected \"file\", \"journal\" or \"both\", got " + describe_toml_value(node) +
+                               (s ? did_you_mean_suffix(s->get(), kSinkNames) : ""));
         } else if (name == "defaults") {
-            if (auto table = node.as_table()) decode_app_table(*table, {base_dir, "", true}, config.defaults, errors);
-            else errors.add(node.source(), name, "expected a [defaults] table of app keys, got " + describe_toml_value(node));
+            if (auto table = node.as_table())
+                decode_app_table(*table, {base_dir, "", true}, config.defaults, errors);
+            else
+                errors.add(node.source(), name,
+                           "expected a [defaults] table of app keys, got " + describe_toml_value(node));
         } else {
             std::string hint = did_you_mean_suffix(name, kDaemonKeys);
             // An app key at the top level most likely belongs under [defaults].

@@ -55,7 +55,8 @@ kill_timeout = "10s"
 user = "app"
 max_memory_restart = "1G"
 env = {TZ = "UTC"}
-)", "pmd.toml", "/etc");
+)",
+                                           "pmd.toml", "/etc");
     EXPECT_EQ(config.log_dir, "/data/log");
     EXPECT_EQ(config.state_dir, "/data/state");
     EXPECT_EQ(config.apps_dir, "/data/apps");
@@ -72,10 +73,12 @@ env = {TZ = "UTC"}
 }
 
 TEST(DaemonConfig, DefaultsApplyToAppsUnlessTheAppSaysOtherwise) {
-    auto config = parse_daemon_config_text("[defaults]\nkill_timeout = \"10s\"\nmax_restarts = 3\n", "pmd.toml", "/etc");
+    auto config =
+        parse_daemon_config_text("[defaults]\nkill_timeout = \"10s\"\nmax_restarts = 3\n", "pmd.toml", "/etc");
     AppFileOptions options;
     options.defaults = config.defaults;
-    auto apps = parse_app_text("[[app]]\nname = \"a\"\ncommand = [\"true\"]\nmax_restarts = 7\n", "a.toml", "/srv", options);
+    auto apps =
+        parse_app_text("[[app]]\nname = \"a\"\ncommand = [\"true\"]\nmax_restarts = 7\n", "a.toml", "/srv", options);
     EXPECT_EQ(apps[0].kill_timeout, 10s);
     EXPECT_EQ(apps[0].max_restarts, 7u);
 }
@@ -83,12 +86,14 @@ TEST(DaemonConfig, DefaultsApplyToAppsUnlessTheAppSaysOtherwise) {
 TEST(DaemonConfig, ErrorsArePositionedAndAllReported) {
     EXPECT_EQ(error_of("log_dir = \"relative\"\nlog_sink = \"jornal\"\nresurect = true\n"),
               "pmd.toml:1:11: field 'log_dir': 'relative' is not an absolute path\n"
-              "pmd.toml:2:12: field 'log_sink': expected \"file\", \"journal\" or \"both\", got \"jornal\" (did you mean 'journal'?)\n"
+              "pmd.toml:2:12: field 'log_sink': expected \"file\", \"journal\" or \"both\", got \"jornal\" (did you "
+              "mean 'journal'?)\n"
               "pmd.toml:3:1: field 'resurect': unknown key (did you mean 'resurrect'?)");
 }
 
 TEST(DaemonConfig, AppKeysBelongUnderDefaults) {
-    EXPECT_THAT(error_of("kill_timeout = 3000\n"), HasSubstr("field 'kill_timeout': unknown key (app settings go under [defaults])"));
+    EXPECT_THAT(error_of("kill_timeout = 3000\n"),
+                HasSubstr("field 'kill_timeout': unknown key (app settings go under [defaults])"));
     EXPECT_THAT(error_of("[defaults]\nname = \"x\"\n"), HasSubstr("pmd.toml:2:1: field 'name': belongs to one app"));
     EXPECT_THAT(error_of("[defaults]\nkill_timeout = \"forever\"\n"), HasSubstr("pmd.toml:2:16: field 'kill_timeout'"));
     EXPECT_THAT(error_of("[defaults]\nkil_timeout = 1\n"), HasSubstr("did you mean 'kill_timeout'?"));

@@ -19,18 +19,42 @@ using Json = nlohmann::ordered_json;
 // PM2 keys with the same meaning in pmd, and PM2's aliases of them.
 const std::map<std::string, std::string>& key_map() {
     static const std::map<std::string, std::string> keys = {
-        {"name", "name"}, {"script", "script"}, {"args", "args"}, {"cwd", "cwd"}, {"instances", "instances"},
-        {"interpreter", "interpreter"}, {"exec_interpreter", "interpreter"},
-        {"interpreter_args", "interpreter_args"}, {"node_args", "interpreter_args"},
-        {"autorestart", "autorestart"}, {"max_restarts", "max_restarts"}, {"min_uptime", "min_uptime"},
-        {"restart_delay", "restart_delay"}, {"exp_backoff_restart_delay", "exp_backoff_restart_delay"},
-        {"kill_timeout", "kill_timeout"}, {"listen_timeout", "listen_timeout"}, {"wait_ready", "wait_ready"},
-        {"max_memory_restart", "max_memory_restart"}, {"cron_restart", "cron_restart"},
-        {"watch", "watch"}, {"ignore_watch", "ignore_watch"}, {"instance_var", "instance_var"},
-        {"increment_var", "increment_var"}, {"out_file", "out_file"}, {"output", "out_file"}, {"out", "out_file"},
-        {"error_file", "error_file"}, {"err_file", "error_file"}, {"error", "error_file"}, {"err", "error_file"},
-        {"merge_logs", "merge_logs"}, {"combine_logs", "merge_logs"}, {"log_date_format", "log_date_format"},
-        {"user", "user"}, {"uid", "uid"}, {"gid", "gid"},
+        {"name", "name"},
+        {"script", "script"},
+        {"args", "args"},
+        {"cwd", "cwd"},
+        {"instances", "instances"},
+        {"interpreter", "interpreter"},
+        {"exec_interpreter", "interpreter"},
+        {"interpreter_args", "interpreter_args"},
+        {"node_args", "interpreter_args"},
+        {"autorestart", "autorestart"},
+        {"max_restarts", "max_restarts"},
+        {"min_uptime", "min_uptime"},
+        {"restart_delay", "restart_delay"},
+        {"exp_backoff_restart_delay", "exp_backoff_restart_delay"},
+        {"kill_timeout", "kill_timeout"},
+        {"listen_timeout", "listen_timeout"},
+        {"wait_ready", "wait_ready"},
+        {"max_memory_restart", "max_memory_restart"},
+        {"cron_restart", "cron_restart"},
+        {"watch", "watch"},
+        {"ignore_watch", "ignore_watch"},
+        {"instance_var", "instance_var"},
+        {"increment_var", "increment_var"},
+        {"out_file", "out_file"},
+        {"output", "out_file"},
+        {"out", "out_file"},
+        {"error_file", "error_file"},
+        {"err_file", "error_file"},
+        {"error", "error_file"},
+        {"err", "error_file"},
+        {"merge_logs", "merge_logs"},
+        {"combine_logs", "merge_logs"},
+        {"log_date_format", "log_date_format"},
+        {"user", "user"},
+        {"uid", "uid"},
+        {"gid", "gid"},
     };
     return keys;
 }
@@ -38,18 +62,29 @@ const std::map<std::string, std::string>& key_map() {
 // PM2 options pmd deliberately has no counterpart for, with the reason shown to the user.
 const std::map<std::string, std::string>& known_unconverted() {
     static const std::map<std::string, std::string> keys = {
-        {"pmx", "no equivalent in pmd"}, {"vizion", "no equivalent in pmd"}, {"automation", "no equivalent in pmd"},
-        {"autodump", "pmd saves only on `pmctl save`"}, {"treekill", "pmd always stops the whole cgroup"},
-        {"source_map_support", "no equivalent in pmd"}, {"disable_source_map_support", "no equivalent in pmd"},
+        {"pmx", "no equivalent in pmd"},
+        {"vizion", "no equivalent in pmd"},
+        {"automation", "no equivalent in pmd"},
+        {"autodump", "pmd saves only on `pmctl save`"},
+        {"treekill", "pmd always stops the whole cgroup"},
+        {"source_map_support", "no equivalent in pmd"},
+        {"disable_source_map_support", "no equivalent in pmd"},
         {"namespace", "no equivalent in pmd; prefix the app names instead"},
         {"log_file", "pmd keeps out_file and error_file apart; no combined file"},
-        {"log_type", "no JSON log format in pmd"}, {"pid_file", "pmd tracks processes by pidfd and cgroup"},
-        {"kill_retry_time", "pmd kills the cgroup after kill_timeout"}, {"shutdown_with_message", "no equivalent in pmd"},
-        {"force", "pmd refuses duplicate names"}, {"append_env_to_name", "no equivalent in pmd"},
-        {"filter_env", "pmd passes no daemon env to apps"}, {"stop_exit_codes", "no equivalent yet"},
-        {"vizion_running", "no equivalent in pmd"}, {"post_update", "no equivalent in pmd"},
-        {"node_version", "no equivalent in pmd"}, {"version", "no equivalent in pmd"},
-        {"autostart", "every app in a pmd app file starts"}, {"port", "no equivalent; set env PORT instead"},
+        {"log_type", "no JSON log format in pmd"},
+        {"pid_file", "pmd tracks processes by pidfd and cgroup"},
+        {"kill_retry_time", "pmd kills the cgroup after kill_timeout"},
+        {"shutdown_with_message", "no equivalent in pmd"},
+        {"force", "pmd refuses duplicate names"},
+        {"append_env_to_name", "no equivalent in pmd"},
+        {"filter_env", "pmd passes no daemon env to apps"},
+        {"stop_exit_codes", "no equivalent yet"},
+        {"vizion_running", "no equivalent in pmd"},
+        {"post_update", "no equivalent in pmd"},
+        {"node_version", "no equivalent in pmd"},
+        {"version", "no equivalent in pmd"},
+        {"autostart", "every app in a pmd app file starts"},
+        {"port", "no equivalent; set env PORT instead"},
     };
     return keys;
 }
@@ -59,7 +94,7 @@ const std::map<std::string, std::string>& known_unconverted() {
 std::string interpreter_for(const std::string& script) {
     static const std::pair<const char*, const char*> by_extension[] = {
         {".js", "node"}, {".cjs", "node"}, {".mjs", "node"}, {".ts", "ts-node"}, {".py", "python3"},
-        {".sh", "bash"}, {".rb", "ruby"}, {".pl", "perl"}, {".php", "php"}, {".coffee", "coffee"}};
+        {".sh", "bash"}, {".rb", "ruby"},  {".pl", "perl"},  {".php", "php"},    {".coffee", "coffee"}};
     for (auto [extension, interpreter] : by_extension)
         if (script.ends_with(extension)) return interpreter;
     return "";
@@ -84,7 +119,9 @@ public:
     }
 
 private:
-    void note(const std::string& key, const std::string& why) { notes_.push_back("not converted: " + where_ + "." + key + " (" + why + ")"); }
+    void note(const std::string& key, const std::string& why) {
+        notes_.push_back("not converted: " + where_ + "." + key + " (" + why + ")");
+    }
 
     // A JSON scalar or array of scalars as TOML; nullopt (and a note) for anything else.
     std::optional<std::string> value_text(const std::string& key, const Json& v) {
@@ -116,9 +153,12 @@ private:
         if (!v.is_object()) return note(key, "not an object of variables");
         tables_ += "\n[app." + toml_key(key) + "]\n";
         for (const auto& [name, value] : v.items()) {
-            if (value.is_string()) tables_ += toml_key(name) + " = " + toml_string(value.get<std::string>()) + "\n";
-            else if (value.is_number() || value.is_boolean()) tables_ += toml_key(name) + " = " + toml_string(value.dump()) + "\n";
-            else note(key + "." + name, "environment values are strings; this is " + std::string(value.type_name()));
+            if (value.is_string())
+                tables_ += toml_key(name) + " = " + toml_string(value.get<std::string>()) + "\n";
+            else if (value.is_number() || value.is_boolean())
+                tables_ += toml_key(name) + " = " + toml_string(value.dump()) + "\n";
+            else
+                note(key + "." + name, "environment values are strings; this is " + std::string(value.type_name()));
         }
     }
 
@@ -127,9 +167,12 @@ private:
         if (key == "exec_mode") {
             std::string mode = v.is_string() ? v.get<std::string>() : "";
             if (mode.starts_with("cluster"))
-                notes_.push_back("changed: " + where_ + ".exec_mode = \"cluster\": pmd runs every instance as its own process; "
-                                 "to share one port add listen = [\"tcp:0.0.0.0:PORT\"] (sockets passed as LISTEN_FDS) or reuse_port = true");
-            else if (!mode.starts_with("fork")) note(key, "unknown mode");
+                notes_.push_back("changed: " + where_ +
+                                 ".exec_mode = \"cluster\": pmd runs every instance as its own process; "
+                                 "to share one port add listen = [\"tcp:0.0.0.0:PORT\"] (sockets passed as LISTEN_FDS) "
+                                 "or reuse_port = true");
+            else if (!mode.starts_with("fork"))
+                note(key, "unknown mode");
             return;
         }
         if (key == "instances") {
@@ -181,7 +224,8 @@ private:
 ImportResult import_ecosystem_json(std::string_view json) {
     Json root = Json::parse(json, nullptr, false);
     if (root.is_discarded())
-        throw Error(Error::Kind::InvalidSpec, "the ecosystem file is not valid JSON; check it with `node -e 'require(\"./file\")'`");
+        throw Error(Error::Kind::InvalidSpec,
+                    "the ecosystem file is not valid JSON; check it with `node -e 'require(\"./file\")'`");
 
     ImportResult result;
     const Json* apps = nullptr;
@@ -189,8 +233,10 @@ ImportResult import_ecosystem_json(std::string_view json) {
     if (root.is_object() && root.contains("apps")) {
         apps = &root["apps"];
         for (const auto& [key, value] : root.items())
-            if (key == "deploy") result.notes.push_back("not converted: deploy (pmd does not deploy code; keep your deploy tooling)");
-            else if (key != "apps") result.notes.push_back("not converted: " + key + " (unknown top-level key)");
+            if (key == "deploy")
+                result.notes.push_back("not converted: deploy (pmd does not deploy code; keep your deploy tooling)");
+            else if (key != "apps")
+                result.notes.push_back("not converted: " + key + " (unknown top-level key)");
     } else if (root.is_array()) {
         apps = &root;
     } else if (root.is_object() && (root.contains("script") || root.contains("name"))) {

@@ -54,7 +54,8 @@ TEST(EcosystemImport, ConvertsWhatMapsAndListsWhatDoesNot) {
     EXPECT_FALSE(web.watch);
     EXPECT_EQ(web.instance_var, "INSTANCE_ID");
     EXPECT_EQ(web.increment_var, "PORT");
-    EXPECT_EQ(web.env, (std::map<std::string, std::string>{{"PORT", "8000"}, {"API_URL", "https://staging.example.com"}}));
+    EXPECT_EQ(web.env,
+              (std::map<std::string, std::string>{{"PORT", "8000"}, {"API_URL", "https://staging.example.com"}}));
     const auto& legacy = apps[1];
     EXPECT_EQ(legacy.instances, 0u);
     EXPECT_THAT(legacy.command, ElementsAre("node", "app.js")) << "PM2 ran .js with node";
@@ -62,7 +63,8 @@ TEST(EcosystemImport, ConvertsWhatMapsAndListsWhatDoesNot) {
 }
 
 TEST(EcosystemImport, NeedsAFixNotesPointAtTheRightLine) {
-    auto result = import_ecosystem_json(R"({"apps": [{"name": "a", "script": "x", "kill_timeout": "soon", "min_uptime": "later"}]})");
+    auto result = import_ecosystem_json(
+        R"({"apps": [{"name": "a", "script": "x", "kill_timeout": "soon", "min_uptime": "later"}]})");
     std::vector<std::string> lines;
     for (size_t start = 0; start < result.toml.size();) {
         size_t end = result.toml.find('\n', start);
@@ -74,7 +76,8 @@ TEST(EcosystemImport, NeedsAFixNotesPointAtTheRightLine) {
         if (!note.starts_with("needs a fix: line ")) continue;
         size_t line = std::stoul(note.substr(std::string("needs a fix: line ").size()));
         ASSERT_LE(line, lines.size());
-        EXPECT_THAT(lines[line - 1], HasSubstr(note.find("kill_timeout") != std::string::npos ? "kill_timeout" : "min_uptime"));
+        EXPECT_THAT(lines[line - 1],
+                    HasSubstr(note.find("kill_timeout") != std::string::npos ? "kill_timeout" : "min_uptime"));
         ++checked;
     }
     EXPECT_EQ(checked, 2);
@@ -92,12 +95,15 @@ TEST(EcosystemImport, RejectsWhatIsNotAnEcosystemFile) {
 }
 
 TEST(EcosystemImport, NestedEnvValuesAreListedNotFlattened) {
-    auto result = import_ecosystem_json(R"({"apps": [{"name": "a", "script": "/bin/true", "env": {"A": "1", "OBJ": {"x": 1}}}]})");
+    auto result = import_ecosystem_json(
+        R"({"apps": [{"name": "a", "script": "/bin/true", "env": {"A": "1", "OBJ": {"x": 1}}}]})");
     EXPECT_THAT(result.notes, Contains(HasSubstr("not converted: apps[0].env.OBJ")));
     EXPECT_EQ(apps_of(result)[0].env, (std::map<std::string, std::string>{{"A", "1"}}));
 }
 
-bool have_node() { return std::system("node --version > /dev/null 2>&1") == 0; }
+bool have_node() {
+    return std::system("node --version > /dev/null 2>&1") == 0;
+}
 
 TEST(EcosystemJs, ClusterConfigWithProductionProfile) {
     if (!have_node()) GTEST_SKIP() << "node is not installed";

@@ -33,7 +33,8 @@ struct Pipe {
 
 Pipe make_pipe() {
     int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) throw Error(Error::Kind::Failed, std::string("cannot create a pipe: ") + std::strerror(errno));
+    if (::pipe2(fds, O_CLOEXEC) != 0)
+        throw Error(Error::Kind::Failed, std::string("cannot create a pipe: ") + std::strerror(errno));
     return {UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
@@ -80,7 +81,8 @@ std::string ecosystem_js_to_json(const std::filesystem::path& path, const std::s
         throw Error(Error::Kind::Failed,
                     "cannot read " + file + ": it is JavaScript and '" + node_binary +
                         "' is not installed; install nodejs, or convert it to JSON on a machine with node: "
-                        "node -e 'console.log(JSON.stringify(require(\"./" + path.filename().string() + "\")))' > ecosystem.json");
+                        "node -e 'console.log(JSON.stringify(require(\"./" +
+                        path.filename().string() + "\")))' > ecosystem.json");
     if (rc != 0) throw Error(Error::Kind::Failed, "cannot run " + node_binary + ": " + std::strerror(rc));
     out.write.reset();
     err.write.reset();

@@ -26,9 +26,11 @@ std::optional<ParsedListenAddress> parse_listen_address(std::string_view text, s
         out.family = ParsedListenAddress::Family::Unix;
         out.path = std::string(text.substr(5));
         if (out.path.empty() || (out.path[0] != '/' && out.path[0] != '@'))
-            return fail("a unix socket needs an absolute path (\"unix:/run/app.sock\") or an abstract name (\"unix:@app\")");
+            return fail(
+                "a unix socket needs an absolute path (\"unix:/run/app.sock\") or an abstract name (\"unix:@app\")");
         if (out.path.size() >= sizeof(sockaddr_un::sun_path))
-            return fail("unix socket path is longer than " + std::to_string(sizeof(sockaddr_un::sun_path) - 1) + " bytes");
+            return fail("unix socket path is longer than " + std::to_string(sizeof(sockaddr_un::sun_path) - 1) +
+                        " bytes");
         return out;
     }
     if (text.starts_with("tcp6:")) {
@@ -51,7 +53,8 @@ std::optional<ParsedListenAddress> parse_listen_address(std::string_view text, s
     if (text.starts_with("tcp:")) {
         auto rest = text.substr(4);
         auto colon = rest.rfind(':');
-        if (colon == std::string_view::npos || colon == 0) return fail("expected \"tcp:HOST:PORT\", e.g. \"tcp:0.0.0.0:8080\"");
+        if (colon == std::string_view::npos || colon == 0)
+            return fail("expected \"tcp:HOST:PORT\", e.g. \"tcp:0.0.0.0:8080\"");
         out.host = std::string(rest.substr(0, colon));
         if (out.host.find(':') != std::string::npos) return fail("an IPv6 address needs \"tcp6:[ADDR]:PORT\"");
         auto port = parse_port(rest.substr(colon + 1));

@@ -3,7 +3,9 @@
 namespace pmd {
 namespace {
 
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool is_blank(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 // Characters a shell would treat as syntax when unquoted.
 bool is_shell_operator(char c) {
@@ -45,13 +47,15 @@ ShellWords split_shell_words(std::string_view text) {
                     ++i;
                     break;
                 }
-                if (d == '\\' && i + 1 < text.size() && std::string_view("\"\\$`").find(text[i + 1]) != std::string_view::npos) {
+                if (d == '\\' && i + 1 < text.size() &&
+                    std::string_view("\"\\$`").find(text[i + 1]) != std::string_view::npos) {
                     word.push_back(text[i + 1]);
                     i += 2;
                     continue;
                 }
                 if (d == '$' || d == '`')
-                    return fail(std::string("'") + d + "' inside double quotes would be expanded by a shell; pmd runs no shell");
+                    return fail(std::string("'") + d +
+                                "' inside double quotes would be expanded by a shell; pmd runs no shell");
                 word.push_back(d);
                 ++i;
             }

@@ -18,7 +18,9 @@ bool is_name_char(char c) {
            c == '@' || c == '-';
 }
 
-bool has_nul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
+bool has_nul(std::string_view s) {
+    return s.find('\0') != std::string_view::npos;
+}
 
 }  // namespace
 
@@ -38,21 +40,25 @@ std::string app_name_problem(std::string_view name) {
 
 std::vector<SpecProblem> find_spec_problems(const AppSpec& spec) {
     std::vector<SpecProblem> problems;
-    auto add = [&](std::string field, std::string message) { problems.push_back({std::move(field), std::move(message)}); };
+    auto add = [&](std::string field, std::string message) {
+        problems.push_back({std::move(field), std::move(message)});
+    };
 
     if (auto why = app_name_problem(spec.name); !why.empty()) add("name", why);
 
     if (spec.command.empty() || spec.command[0].empty())
         add("command", "the command is empty; set 'script' or 'command'");
     else if (spec.command.size() > SpecLimits::max_args)
-        add("command", std::to_string(spec.command.size()) + " arguments; at most " + std::to_string(SpecLimits::max_args));
+        add("command",
+            std::to_string(spec.command.size()) + " arguments; at most " + std::to_string(SpecLimits::max_args));
     for (const auto& arg : spec.command)
         if (has_nul(arg)) add("command", "an argument contains a NUL byte");
 
     if (!spec.cwd.empty() && spec.cwd[0] != '/') add("cwd", "'" + spec.cwd + "' is not an absolute path");
 
     if (spec.instances > SpecLimits::max_instances)
-        add("instances", std::to_string(spec.instances) + " is more than the limit of " + std::to_string(SpecLimits::max_instances));
+        add("instances",
+            std::to_string(spec.instances) + " is more than the limit of " + std::to_string(SpecLimits::max_instances));
 
     size_t env_bytes = 0;
     for (const auto& [key, value] : spec.env) {
@@ -62,23 +68,32 @@ std::vector<SpecProblem> find_spec_problems(const AppSpec& spec) {
         if (has_nul(value)) add("env", "the value of " + key + " contains a NUL byte");
     }
     if (env_bytes > SpecLimits::max_env_bytes)
-        add("env", "the environment takes " + std::to_string(env_bytes) + " bytes; at most " + std::to_string(SpecLimits::max_env_bytes));
+        add("env", "the environment takes " + std::to_string(env_bytes) + " bytes; at most " +
+                       std::to_string(SpecLimits::max_env_bytes));
 
     const std::pair<const char*, Millis> durations[] = {
-        {"restart_delay", spec.restart_delay},   {"exp_backoff_restart_delay", spec.exp_backoff_restart_delay},
-        {"min_uptime", spec.min_uptime},         {"kill_timeout", spec.kill_timeout},
-        {"listen_timeout", spec.listen_timeout}, {"watchdog_sec", spec.watchdog_sec},
-        {"health_check.interval", spec.health_check.interval}, {"health_check.timeout", spec.health_check.timeout},
+        {"restart_delay", spec.restart_delay},
+        {"exp_backoff_restart_delay", spec.exp_backoff_restart_delay},
+        {"min_uptime", spec.min_uptime},
+        {"kill_timeout", spec.kill_timeout},
+        {"listen_timeout", spec.listen_timeout},
+        {"watchdog_sec", spec.watchdog_sec},
+        {"health_check.interval", spec.health_check.interval},
+        {"health_check.timeout", spec.health_check.timeout},
     };
     for (const auto& [field, value] : durations) {
-        if (value.count() < 0) add(field, "a duration cannot be negative");
+        if (value.count() < 0)
+            add(field, "a duration cannot be negative");
         else if (value > SpecLimits::max_duration)
-            add(field, format_duration(value) + " is longer than the limit of " + format_duration(SpecLimits::max_duration));
+            add(field,
+                format_duration(value) + " is longer than the limit of " + format_duration(SpecLimits::max_duration));
     }
 
-    if (!is_valid_signal(spec.stop_signal)) add("stop_signal", std::to_string(spec.stop_signal) + " is not a signal number");
+    if (!is_valid_signal(spec.stop_signal))
+        add("stop_signal", std::to_string(spec.stop_signal) + " is not a signal number");
     if (spec.cpu_max_percent > max_cpu_percent)
-        add("cpu_max", std::to_string(spec.cpu_max_percent) + "% is more than " + std::to_string(max_cpu_percent) + "%");
+        add("cpu_max",
+            std::to_string(spec.cpu_max_percent) + "% is more than " + std::to_string(max_cpu_percent) + "%");
 
     for (const char* var : {"instance_var", "increment_var"}) {
         const std::string& value = std::string_view(var) == "instance_var" ? spec.instance_var : spec.increment_var;
@@ -99,7 +114,8 @@ std::vector<SpecProblem> find_spec_problems(const AppSpec& spec) {
 
     const auto& hc = spec.health_check;
     switch (hc.type) {
-        case HealthCheck::Type::None: break;
+        case HealthCheck::Type::None:
+            break;
         case HealthCheck::Type::Http:
             if (!hc.url.starts_with("http://") && !hc.url.starts_with("https://"))
                 add("health_check.url", "an http check needs url = \"http://HOST:PORT/path\"");
@@ -108,7 +124,8 @@ std::vector<SpecProblem> find_spec_problems(const AppSpec& spec) {
             if (hc.port == 0) add("health_check.port", "a tcp check needs port = 1..65535");
             break;
         case HealthCheck::Type::Exec:
-            if (hc.command.empty() || hc.command[0].empty()) add("health_check.command", "an exec check needs a command");
+            if (hc.command.empty() || hc.command[0].empty())
+                add("health_check.command", "an exec check needs a command");
             break;
     }
     if (hc.type != HealthCheck::Type::None) {
