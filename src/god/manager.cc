@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -207,6 +208,15 @@ void Manager::spawn_instance(App& app, Instance& instance) {
     req.env = app.plan.base_env;
     req.env.push_back("PMD_INSTANCE=" + std::to_string(instance.index));
     if (!app.spec.instance_var.empty()) req.env.push_back(app.spec.instance_var + "=" + std::to_string(instance.index));
+    if (!app.spec.increment_var.empty()) {
+        // PM2's increment_var: the app's value (or 0) plus the instance index, e.g. PORT 8080, 8081...
+        auto it = app.spec.env.find(app.spec.increment_var);
+        long base = 0;
+        if (it != app.spec.env.end()) base = std::strtol(it->second.c_str(), nullptr, 10);
+        std::string prefix = app.spec.increment_var + "=";
+        std::erase_if(req.env, [&](const std::string& kv) { return kv.rfind(prefix, 0) == 0; });
+        req.env.push_back(prefix + std::to_string(base + instance.index));
+    }
     req.cwd = app.spec.cwd;
     req.credentials = app.plan.credentials;
     req.cgroup_fd = tree_ ? instance.cgroup.fd() : -1;

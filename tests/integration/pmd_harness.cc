@@ -1,0 +1,290 @@
+#include "pmd_harness.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace pmd::test {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int pidfd_open(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 0)); }
+
+int remaining_ms(Clock::time_point end) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - Clock::now()).count();
+    return left < 0 ? 0 : static_cast<int>(left);
+}
+
+// fork + exec with stdout/stderr to the given fds (or inherited when -1) and extra fds mapped.
+pid_t spawn_process(const std::vector<std::string>& argv, int out_fd, int err_fd,
+                    const std::vector<std::pair<int, int>>& fd_map = {},
+                    const std::vector<std::string>& extra_env = {}) {
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    pid_t pid = fork();
+    if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_RDONLY);
+        dup2(devnull, 0);
+        if (out_fd >= 0) dup2(out_fd, 1);
+        if (err_fd >= 0) dup2(err_fd, 2);
+        for (auto [from, to] : fd_map) {
+            dup2(from, to);
+            fcntl(to, F_SETFD, 0);
+        }
+        for (const auto& e : extra_env) putenv(const_cast<char*>(e.c_str()));
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, nullptr);
+        execvp(args[0], args.data());
+        _exit(127);
+    }
+    return pid;
+}
+
+std::string slurp(const std::filesystem::path& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+}  // namespace
+
+ChildProcess& ChildProcess::operator=(ChildProcess&& o) noexcept {
+    if (this != &o) {
+        this->~ChildProcess();
+        pid_ = std::exchange(o.pid_, 0);
+        pidfd_ = std::exchange(o.pidfd_, -1);
+        reaped_ = std::exchange(o.reaped_, false);
+    }
+    return *this;
+}
+
+ChildProcess::~ChildProcess() {
+    if (pid_ > 0 && !reaped_) {
+        syscall(SYS_pidfd_send_signal, pidfd_, SIGKILL, nullptr, 0);
+        waitpid(pid_, nullptr, 0);
+    }
+    if (pidfd_ >= 0) close(pidfd_);
+    pid_ = 0;
+    pidfd_ = -1;
+}
+
+bool ChildProcess::running() const {
+    if (pid_ <= 0 || reaped_) return false;
+    struct pollfd p{pidfd_, POLLIN, 0};
+    return poll(&p, 1, 0) == 0;
+}
+
+int ChildProcess::wait(std::chrono::milliseconds deadline) {
+    if (reaped_) return -1;
+    struct pollfd p{pidfd_, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(deadline.count())) != 1) return -1;
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    reaped_ = true;
+    return status;
+}
+
+bool wait_pid_gone(pid_t pid, std::chrono::milliseconds deadline) {
+    int fd = pidfd_open(pid);
+    if (fd < 0) return errno == ESRCH;
+    struct pollfd p{fd, POLLIN, 0};
+    bool gone = poll(&p, 1, static_cast<int>(deadline.count())) == 1;
+    close(fd);
+    return gone;
+}
+
+CommandResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds deadline) {
+    int out[2], err[2];
+    if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) throw std::runtime_error("pipe");
+    pid_t pid = spawn_process(argv, out[1], err[1]);
+    close(out[1]);
+    close(err[1]);
+    ChildProcess child(pid, pidfd_open(pid));
+    CommandResult r;
+    auto end = Clock::now() + deadline;
+    struct pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+    int open_fds = 2;
+    while (open_fds > 0) {
+        if (poll(fds, 2, remaining_ms(end)) <= 0) break;
+        for (int i = 0; i < 2; ++i) {
+            if (fds[i].fd < 0 || !fds[i].revents) continue;
+            char buf[4096];
+            ssize_t n = read(fds[i].fd, buf, sizeof buf);
+            if (n <= 0) {
+                close(fds[i].fd);
+                fds[i].fd = -1;
+                --open_fds;
+            } else {
+                (i == 0 ? r.out : r.err).append(buf, static_cast<size_t>(n));
+            }
+        }
+    }
+    for (auto& f : fds)
+        if (f.fd >= 0) close(f.fd);
+    int status = child.wait(std::chrono::milliseconds(remaining_ms(end)));
+    r.exit_code = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+}
+
+PmdHarness::PmdHarness(HarnessOptions options) : options_(std::move(options)) {
+    char tmpl[] = "/tmp/pmd-test-XXXXXX";
+    if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+    dir_ = tmpl;
+    std::ofstream(dir_ / "bus.conf")
+        << "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\" "
+           "\"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
+           "<busconfig><type>session</type><listen>unix:path="
+        << (dir_ / "bus").string()
+        << "</listen><auth>EXTERNAL</auth><policy context=\"default\"><allow send_destination=\"*\" eavesdrop=\"true\"/>"
+           "<allow eavesdrop=\"true\"/><allow own=\"*\"/><allow user=\"*\"/></policy></busconfig>\n";
+    int ready[2];
+    if (pipe2(ready, O_CLOEXEC) < 0) throw std::runtime_error("pipe");
+    pid_t pid = spawn_process({"dbus-daemon", "--config-file=" + (dir_ / "bus.conf").string(), "--nofork", "--print-address=3"},
+                              -1, -1, {{ready[1], 3}});
+    close(ready[1]);
+    bus_ = ChildProcess(pid, pidfd_open(pid));
+    // The daemon prints its address once it listens.
+    struct pollfd p{ready[0], POLLIN, 0};
+    char buf[512] = {};
+    if (poll(&p, 1, 10'000) != 1 || read(ready[0], buf, sizeof buf - 1) <= 0) {
+        close(ready[0]);
+        throw std::runtime_error("dbus-daemon did not start");
+    }
+    close(ready[0]);
+    address_ = "unix:path=" + (dir_ / "bus").string();
+    connection_ = sdbus::createSessionBusConnectionWithAddress(address_);
+    manager_ = sdbus::createProxy(*connection_, "org.pmd.God1", "/org/pmd/God1");
+    exit_match_ = std::make_unique<sdbus::Slot>(connection_->addMatch(
+        "type='signal',interface='org.pmd.God1.Manager',member='InstanceExited'", [this](sdbus::Message& msg) {
+            Exit e;
+            msg >> e.app >> e.instance >> e.pid >> e.reason >> e.code;
+            e.at = Clock::now();
+            exits_.push_back(e);
+        }));
+}
+
+PmdHarness::~PmdHarness() {
+    if (pmd_.running()) stop_pmd();
+    exit_match_.reset();
+    manager_.reset();
+    connection_.reset();
+    bus_ = ChildProcess();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+}
+
+void PmdHarness::start_pmd() {
+    int sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::string notify_path = (dir_ / "notify").string();
+    std::strncpy(addr.sun_path, notify_path.c_str(), sizeof addr.sun_path - 1);
+    unlink(notify_path.c_str());
+    if (bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) throw std::runtime_error("bind notify socket");
+    int log = open((dir_ / "pmd.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    std::vector<std::string> argv{PMD_BIN, "--bus", address_, "--state-dir", (dir_ / "state").string(),
+                                  "--log-dir", (dir_ / "log").string(), "--config", (dir_ / "pmd.toml").string()};
+    argv.insert(argv.end(), options_.extra_pmd_args.begin(), options_.extra_pmd_args.end());
+    pid_t pid = spawn_process(argv, log, log, {}, {"NOTIFY_SOCKET=" + notify_path});
+    close(log);
+    pmd_ = ChildProcess(pid, pidfd_open(pid));
+    auto end = Clock::now() + 20s;
+    std::string received;
+    while (received.find("READY=1") == std::string::npos) {
+        struct pollfd p{sock, POLLIN, 0};
+        if (poll(&p, 1, remaining_ms(end)) != 1) {
+            close(sock);
+            throw std::runtime_error("pmd did not send READY=1 within 20 s; its log:\n" + pmd_log());
+        }
+        char buf[4096];
+        ssize_t n = recv(sock, buf, sizeof buf, 0);
+        if (n > 0) received.append(buf, static_cast<size_t>(n));
+    }
+    close(sock);
+}
+
+int PmdHarness::stop_pmd(std::chrono::milliseconds deadline) {
+    kill(pmd_.pid(), SIGTERM);
+    return pmd_.wait(deadline);
+}
+
+std::string PmdHarness::pmd_log() const { return slurp(dir_ / "pmd.log"); }
+
+CommandResult PmdHarness::pmctl(const std::vector<std::string>& args) {
+    std::vector<std::string> argv{PMCTL_BIN, "--bus", address_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(argv);
+}
+
+sdbus::IProxy& PmdHarness::manager() { return *manager_; }
+
+sdbus::ObjectPath PmdHarness::start_app(const VariantDict& spec) {
+    sdbus::ObjectPath path;
+    manager_->callMethod("StartApp").onInterface("org.pmd.God1.Manager").withArguments(spec).storeResultsTo(path);
+    return path;
+}
+
+std::vector<VariantDict> PmdHarness::list_apps() {
+    std::vector<VariantDict> apps;
+    manager_->callMethod("ListApps").onInterface("org.pmd.God1.Manager").storeResultsTo(apps);
+    return apps;
+}
+
+std::optional<VariantDict> PmdHarness::find_app(const std::string& name) {
+    for (auto& app : list_apps())
+        if (field<std::string>(app, "name") == name) return app;
+    return std::nullopt;
+}
+
+std::vector<VariantDict> PmdHarness::instances(const std::string& app) {
+    auto found = find_app(app);
+    if (!found) return {};
+    return field<std::vector<VariantDict>>(*found, "instances");
+}
+
+void PmdHarness::call_named(const char* method, const std::string& name) {
+    manager_->callMethod(method).onInterface("org.pmd.God1.Manager").withTimeout(60s).withArguments(name);
+}
+
+void PmdHarness::pump(std::chrono::milliseconds max_wait) {
+    while (connection_->processPendingRequest()) {
+    }
+    auto poll_data = connection_->getEventLoopPollData();
+    struct pollfd p{poll_data.fd, poll_data.events, 0};
+    int timeout = static_cast<int>(max_wait.count());
+    int bus_timeout = poll_data.getPollTimeout();
+    if (bus_timeout >= 0 && bus_timeout < timeout) timeout = bus_timeout;
+    poll(&p, 1, timeout);
+    while (connection_->processPendingRequest()) {
+    }
+}
+
+bool PmdHarness::wait_until(const std::function<bool()>& pred, std::chrono::milliseconds deadline) {
+    auto end = Clock::now() + deadline;
+    // Every state change is announced on the bus (PropertiesChanged, InstanceExited), so the
+    // predicate is re-checked when a message arrives; the 50 ms cap only bounds how late a
+    // change that is not announced (a process that disappears below an instance) is seen.
+    auto match = connection_->addMatch("type='signal',sender='org.pmd.God1'", [](sdbus::Message&) {});
+    while (true) {
+        if (pred()) return true;
+        if (Clock::now() >= end) return false;
+        pump(std::min<std::chrono::milliseconds>(50ms, std::chrono::milliseconds(remaining_ms(end))));
+    }
+}
+
+}  // namespace pmd::test

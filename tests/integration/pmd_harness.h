@@ -1,0 +1,124 @@
+// PmdHarness: a real private dbus-daemon, a real pmd on it, and a client connection, for
+// integration tests. Nothing is mocked. Waiting is done on events (bus signals, pidfds, the
+// notify socket) with a deadline; a test never sleeps and hopes.
+#pragma once
+
+#include <sdbus-c++/sdbus-c++.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace pmd::test {
+
+using namespace std::chrono_literals;
+using VariantDict = std::map<std::string, sdbus::Variant>;
+
+struct CommandResult {
+    int exit_code = -1;
+    std::string out;
+    std::string err;
+};
+
+// Runs a program to completion (with a deadline) and captures its output.
+CommandResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds deadline = 30s);
+
+// A child process we started, ended by pid on destruction if still running.
+class ChildProcess {
+public:
+    ChildProcess() = default;
+    ChildProcess(pid_t pid, int pidfd) : pid_(pid), pidfd_(pidfd) {}
+    ChildProcess(ChildProcess&& o) noexcept { *this = std::move(o); }
+    ChildProcess& operator=(ChildProcess&& o) noexcept;
+    ~ChildProcess();
+    pid_t pid() const { return pid_; }
+    // Waits for exit; returns the wait status, or -1 on deadline.
+    int wait(std::chrono::milliseconds deadline);
+    bool running() const;
+
+private:
+    pid_t pid_ = 0;
+    int pidfd_ = -1;
+    bool reaped_ = false;
+};
+
+// Waits until the process (not necessarily our child) is gone; false on deadline.
+bool wait_pid_gone(pid_t pid, std::chrono::milliseconds deadline);
+
+struct HarnessOptions {
+    std::vector<std::string> extra_pmd_args;
+};
+
+class PmdHarness {
+public:
+    explicit PmdHarness(HarnessOptions options = {});
+    ~PmdHarness();
+
+    const std::string& address() const { return address_; }
+    const std::filesystem::path& dir() const { return dir_; }
+    std::string pmd_log() const;
+    pid_t pmd_pid() const { return pmd_.pid(); }
+
+    // pmd's lifetime in the test: start() waits for READY=1 on a notify socket.
+    void start_pmd();
+    // SIGTERM and wait; returns pmd's wait status.
+    int stop_pmd(std::chrono::milliseconds deadline = 20s);
+
+    // pmctl --bus <address> ARGS...
+    CommandResult pmctl(const std::vector<std::string>& args);
+
+    // Bus calls on /org/pmd/God1.
+    sdbus::IProxy& manager();
+    sdbus::IConnection& connection() { return *connection_; }
+    sdbus::ObjectPath start_app(const VariantDict& spec);
+    std::vector<VariantDict> list_apps();
+    std::optional<VariantDict> find_app(const std::string& name);
+    void stop(const std::string& name) { call_named("Stop", name); }
+    void remove(const std::string& name) { call_named("Delete", name); }
+    void restart(const std::string& name) { call_named("Restart", name); }
+
+    // Pumps the client connection (so signals arrive and are counted) until pred() holds.
+    bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds deadline = 10s);
+
+    struct Exit {
+        std::string app;
+        uint32_t instance;
+        int32_t pid;
+        std::string reason;
+        int32_t code;
+        std::chrono::steady_clock::time_point at;
+    };
+    // InstanceExited signals seen so far, in order.
+    const std::vector<Exit>& exits() const { return exits_; }
+
+    // The instance dicts of an app (empty if the app is unknown).
+    std::vector<VariantDict> instances(const std::string& app);
+
+private:
+    void call_named(const char* method, const std::string& name);
+    void pump(std::chrono::milliseconds max_wait);
+
+    HarnessOptions options_;
+    std::filesystem::path dir_;
+    std::string address_;
+    ChildProcess bus_;
+    ChildProcess pmd_;
+    std::unique_ptr<sdbus::IConnection> connection_;
+    std::unique_ptr<sdbus::IProxy> manager_;
+    std::unique_ptr<sdbus::Slot> exit_match_;
+    std::vector<Exit> exits_;
+};
+
+template <typename T>
+T field(const VariantDict& d, const std::string& key) {
+    auto it = d.find(key);
+    if (it == d.end()) throw std::runtime_error("no field '" + key + "'");
+    return it->second.get<T>();
+}
+
+}  // namespace pmd::test
