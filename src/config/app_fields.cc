@@ -11,6 +11,7 @@
 #include "base/quantity.h"
 #include "base/signal_name.h"
 #include "config/did_you_mean.h"
+#include "config/pm2_keys.h"
 #include "config/shell_words.h"
 #include "config/spec_validation.h"
 
@@ -424,6 +425,15 @@ std::string name_from_command(const std::vector<std::string>& command, bool has_
     return program.stem().string();
 }
 
+// PM2 users bring PM2 habits: name the pmd key, or say why there is none, before guessing.
+std::string unknown_key_message(std::string_view key) {
+    if (auto pmd_key = pm2_key_in_pmd(key); pmd_key && *pmd_key != key)
+        return "unknown key; PM2's '" + std::string(key) + "' is '" + *pmd_key + "' in pmd";
+    if (auto why = pm2_key_without_equivalent(key)) return "PM2's '" + std::string(key) + "' has no pmd key: " + *why;
+    std::string hint = did_you_mean_suffix(key, kAppKeys);
+    return "unknown key" + (hint.empty() ? std::string(" (see docs/config-reference.md)") : hint);
+}
+
 using FieldReader = std::function<void(const toml::node&, ValueReader&, AppSpec&)>;
 
 // The fields that are one key ↔ one AppSpec member; the rest are handled in decode_app_table.
@@ -613,9 +623,7 @@ AppTableOutcome decode_app_table(const toml::table& table, const AppTableContext
         } else if (auto it = simple_fields().find(name); it != simple_fields().end()) {
             it->second(node, read, spec);
         } else {
-            std::string hint = did_you_mean_suffix(name, kAppKeys);
-            read.bad_at(key.source(), name,
-                        "unknown key" + (hint.empty() ? std::string(" (see docs/config-reference.md)") : hint));
+            read.bad_at(key.source(), name, unknown_key_message(name));
         }
     }
     if (profile_env) read_env_table(*profile_env, "env_" + std::string(ctx.profile), read, spec.env);

@@ -9,85 +9,13 @@
 
 #include "base/error.h"
 #include "config/app_file.h"
+#include "config/pm2_keys.h"
 #include "config/toml_text.h"
 
 namespace pmd {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-// PM2 keys with the same meaning in pmd, and PM2's aliases of them.
-const std::map<std::string, std::string>& key_map() {
-    static const std::map<std::string, std::string> keys = {
-        {"name", "name"},
-        {"script", "script"},
-        {"args", "args"},
-        {"cwd", "cwd"},
-        {"instances", "instances"},
-        {"interpreter", "interpreter"},
-        {"exec_interpreter", "interpreter"},
-        {"interpreter_args", "interpreter_args"},
-        {"node_args", "interpreter_args"},
-        {"autorestart", "autorestart"},
-        {"max_restarts", "max_restarts"},
-        {"min_uptime", "min_uptime"},
-        {"restart_delay", "restart_delay"},
-        {"exp_backoff_restart_delay", "exp_backoff_restart_delay"},
-        {"kill_timeout", "kill_timeout"},
-        {"listen_timeout", "listen_timeout"},
-        {"wait_ready", "wait_ready"},
-        {"max_memory_restart", "max_memory_restart"},
-        {"cron_restart", "cron_restart"},
-        {"watch", "watch"},
-        {"ignore_watch", "ignore_watch"},
-        {"instance_var", "instance_var"},
-        {"increment_var", "increment_var"},
-        {"out_file", "out_file"},
-        {"output", "out_file"},
-        {"out", "out_file"},
-        {"error_file", "error_file"},
-        {"err_file", "error_file"},
-        {"error", "error_file"},
-        {"err", "error_file"},
-        {"merge_logs", "merge_logs"},
-        {"combine_logs", "merge_logs"},
-        {"log_date_format", "log_date_format"},
-        {"user", "user"},
-        {"uid", "uid"},
-        {"gid", "gid"},
-    };
-    return keys;
-}
-
-// PM2 options pmd deliberately has no counterpart for, with the reason shown to the user.
-const std::map<std::string, std::string>& known_unconverted() {
-    static const std::map<std::string, std::string> keys = {
-        {"pmx", "no equivalent in pmd"},
-        {"vizion", "no equivalent in pmd"},
-        {"automation", "no equivalent in pmd"},
-        {"autodump", "pmd saves only on `pmctl save`"},
-        {"treekill", "pmd always stops the whole cgroup"},
-        {"source_map_support", "no equivalent in pmd"},
-        {"disable_source_map_support", "no equivalent in pmd"},
-        {"namespace", "no equivalent in pmd; prefix the app names instead"},
-        {"log_file", "pmd keeps out_file and error_file apart; no combined file"},
-        {"log_type", "no JSON log format in pmd"},
-        {"pid_file", "pmd tracks processes by pidfd and cgroup"},
-        {"kill_retry_time", "pmd kills the cgroup after kill_timeout"},
-        {"shutdown_with_message", "no equivalent in pmd"},
-        {"force", "pmd refuses duplicate names"},
-        {"append_env_to_name", "no equivalent in pmd"},
-        {"filter_env", "pmd passes no daemon env to apps"},
-        {"stop_exit_codes", "no equivalent yet"},
-        {"vizion_running", "no equivalent in pmd"},
-        {"post_update", "no equivalent in pmd"},
-        {"node_version", "no equivalent in pmd"},
-        {"version", "no equivalent in pmd"},
-        {"autostart", "every app in a pmd app file starts"},
-        {"port", "no equivalent; set env PORT instead"},
-    };
-    return keys;
-}
 
 // PM2 picks an interpreter from the script's extension; pmd runs what it is told, so the
 // import writes it out.
@@ -193,12 +121,9 @@ private:
             keys_ += "watch = " + toml_string_array({v.get<std::string>()}) + "\n";
             return;
         }
-        auto mapped = key_map().find(key);
-        if (mapped == key_map().end()) {
-            auto known = known_unconverted().find(key);
-            return note(key, known != known_unconverted().end() ? known->second : "unknown PM2 option");
-        }
-        const std::string& target = mapped->second;
+        auto mapped = pm2_key_in_pmd(key);
+        if (!mapped) return note(key, pm2_key_without_equivalent(key).value_or("unknown PM2 option"));
+        const std::string& target = *mapped;
         if (!emitted_.insert(target).second) return note(key, "duplicate of another key meaning '" + target + "'");
         auto text = value_text(key, v);
         if (!text) return;

@@ -1,0 +1,58 @@
+#include "config/pm2_keys.h"
+
+#include <map>
+
+namespace pmd {
+namespace {
+
+// clang-format off
+const std::map<std::string_view, std::string_view> kSameMeaning = {
+    {"name", "name"}, {"script", "script"}, {"args", "args"}, {"cwd", "cwd"}, {"instances", "instances"},
+    {"interpreter", "interpreter"}, {"exec_interpreter", "interpreter"},
+    {"interpreter_args", "interpreter_args"}, {"node_args", "interpreter_args"},
+    {"autorestart", "autorestart"}, {"max_restarts", "max_restarts"}, {"min_uptime", "min_uptime"},
+    {"restart_delay", "restart_delay"}, {"exp_backoff_restart_delay", "exp_backoff_restart_delay"},
+    {"kill_timeout", "kill_timeout"}, {"listen_timeout", "listen_timeout"}, {"wait_ready", "wait_ready"},
+    {"max_memory_restart", "max_memory_restart"}, {"cron_restart", "cron_restart"},
+    {"watch", "watch"}, {"ignore_watch", "ignore_watch"}, {"instance_var", "instance_var"},
+    {"increment_var", "increment_var"},
+    {"out_file", "out_file"}, {"output", "out_file"}, {"out", "out_file"}, {"out_log", "out_file"},
+    {"error_file", "error_file"}, {"err_file", "error_file"}, {"error", "error_file"}, {"err", "error_file"},
+    {"err_log", "error_file"},
+    {"merge_logs", "merge_logs"}, {"combine_logs", "merge_logs"}, {"log_date_format", "log_date_format"},
+    {"user", "user"}, {"uid", "uid"}, {"gid", "gid"},
+};
+
+const std::map<std::string_view, std::string_view> kNoEquivalent = {
+    {"exec_mode", "every pmd instance is its own process; to share a port use listen = [\"tcp:0.0.0.0:PORT\"] "
+                  "(passed as LISTEN_FDS) or reuse_port = true"},
+    {"time", "write log_date_format = \"YYYY-MM-DD HH:mm:ss Z\" instead"},
+    {"pmx", "no equivalent in pmd"}, {"vizion", "no equivalent in pmd"}, {"automation", "no equivalent in pmd"},
+    {"autodump", "pmd saves only on `pmctl save`"}, {"treekill", "pmd always stops the whole cgroup"},
+    {"source_map_support", "no equivalent in pmd"}, {"disable_source_map_support", "no equivalent in pmd"},
+    {"namespace", "no equivalent in pmd; prefix the app names instead"},
+    {"log_file", "pmd keeps out_file and error_file apart; no combined file"},
+    {"log_type", "no JSON log format in pmd"}, {"pid_file", "pmd tracks processes by pidfd and cgroup"},
+    {"kill_retry_time", "pmd kills the cgroup after kill_timeout"},
+    {"shutdown_with_message", "no equivalent in pmd"}, {"force", "pmd refuses duplicate names"},
+    {"append_env_to_name", "no equivalent in pmd"}, {"filter_env", "pmd passes no daemon env to apps"},
+    {"stop_exit_codes", "no equivalent yet"}, {"vizion_running", "no equivalent in pmd"},
+    {"post_update", "no equivalent in pmd"}, {"node_version", "no equivalent in pmd"},
+    {"version", "no equivalent in pmd"}, {"autostart", "every app in a pmd app file starts"},
+    {"port", "no equivalent; set env PORT instead"},
+};
+// clang-format on
+
+}  // namespace
+
+std::optional<std::string> pm2_key_in_pmd(std::string_view pm2_key) {
+    auto it = kSameMeaning.find(pm2_key);
+    return it == kSameMeaning.end() ? std::nullopt : std::optional<std::string>(it->second);
+}
+
+std::optional<std::string> pm2_key_without_equivalent(std::string_view pm2_key) {
+    auto it = kNoEquivalent.find(pm2_key);
+    return it == kNoEquivalent.end() ? std::nullopt : std::optional<std::string>(it->second);
+}
+
+}  // namespace pmd
