@@ -20,6 +20,10 @@ constexpr std::string_view kTopLevelKeys[] = {"app"};
 }  // namespace
 
 std::string read_text_file(const std::filesystem::path& path) {
+    std::error_code ec;
+    // ifstream opens a directory without complaint and reads nothing from it.
+    if (std::filesystem::is_directory(path, ec))
+        throw Error(Error::Kind::Failed, "cannot read " + path.string() + ": it is a directory, not a file");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw Error(Error::Kind::Failed, "cannot read " + path.string() + ": " + std::strerror(errno));
     std::ostringstream text;

@@ -321,6 +321,7 @@ TEST(AppFile, LoadAppFileResolvesCwdAgainstTheFilesDirectory) {
         EXPECT_EQ(e.kind(), Error::Kind::Failed);
         EXPECT_THAT(e.what(), HasSubstr("missing.toml"));
     }
+    EXPECT_THROW(load_app_file(dir), Error);
     std::filesystem::remove_all(dir);
 }
 
