@@ -1,0 +1,290 @@
+#!/usr/bin/env bash
+# End-to-end test of the pmd package under a real systemd: boots a Debian 12 container
+# (debootstrap + systemd-nspawn -b), installs the .deb with apt, and checks what an admin
+# relies on: the unit starts and stays up under its watchdog, the bus API answers, pmctl
+# works, apps in /etc/pmd.d come back after a restart and a reboot, the journal has pmd's
+# log, the man pages are there, and stop/remove leave no process behind.
+#
+#   tests/system/systemd-e2e.sh [--deb PATH] [--keep]
+#
+#   --deb PATH   test this .deb instead of building one with packaging/build-deb.sh
+#   --keep       leave the container running at the end (prints how to enter and stop it)
+#
+# Needs root and a cgroup2 hierarchy (pure or hybrid). Installs its own tools with apt-get
+# (debootstrap, systemd-container). The rootfs is cached as a tarball under
+# $PMD_TEST_CACHE (default /var/cache/pmd-test): about a minute the first time, then each
+# boot takes a few seconds. Prints PASS/FAIL per check and "N passed, N failed"; exits
+# non-zero if any check failed. The container is always removed (trap), unless --keep.
+set -uo pipefail
+
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+CACHE=${PMD_TEST_CACHE:-/var/cache/pmd-test}
+NAME=pmd-e2e-$$
+ROOT=/var/tmp/pmd-e2e/$NAME
+LOG=$(mktemp /tmp/pmd-e2e.XXXXXX.log)
+# Runtime libraries of pmd are in the rootfs so that installing the .deb needs no network
+# when they are already there; apt fetches whatever a newer .deb adds.
+PACKAGES="systemd,systemd-sysv,dbus,libpam-systemd,ca-certificates,man-db,procps,
+libsdbus-c++1,libspdlog1.10,libfmt9,libtomlplusplus3"
+PACKAGES=${PACKAGES//[[:space:]]/}
+
+deb="" keep=0
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --deb) deb=$(realpath "$2"); shift ;;
+    --keep) keep=1 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "systemd-e2e: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+say() { echo "systemd-e2e: $*" >&2; }
+die() { say "$*"; exit 1; }
+[[ $(id -u) == 0 ]] || die "must run as root (it boots a container)"
+
+# ---------------------------------------------------------------- host tools
+need_pkgs=()
+command -v debootstrap >/dev/null || need_pkgs+=(debootstrap)
+command -v systemd-nspawn >/dev/null || need_pkgs+=(systemd-container)
+command -v nsenter >/dev/null || need_pkgs+=(util-linux)
+if [[ ${#need_pkgs[@]} -gt 0 ]]; then
+  say "installing ${need_pkgs[*]}"
+  apt-get update -qq >/dev/null 2>&1
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}" >>"$LOG" 2>&1 ||
+    die "apt-get install ${need_pkgs[*]} failed (see $LOG)"
+fi
+
+# ---------------------------------------------------------------- container plumbing
+leader=""      # host pid of the container's PID 1 (systemd)
+nspawn_pid=""
+
+rootfs_tarball() {
+  local key tar tmp
+  key=$(echo "$PACKAGES" | sha256sum | cut -c1-12)
+  tar=$CACHE/bookworm-$key.tar
+  if [[ ! -f $tar ]]; then
+    mkdir -p "$CACHE"
+    tmp=$(mktemp -d "$CACHE/build.XXXXXX")
+    say "building the Debian 12 rootfs (once; cached in $tar)"
+    if ! debootstrap --variant=minbase --include="$PACKAGES" bookworm "$tmp/root" >"$tmp/log" 2>&1; then
+      tail -20 "$tmp/log" >&2; rm -rf "$tmp"; die "debootstrap failed"
+    fi
+    echo pmd-test >"$tmp/root/etc/hostname"
+    # Keep man pages: minbase has no dpkg path-exclude, but make sure man-db indexes them.
+    tar -C "$tmp/root" -cf "$tar.part" . && mv "$tar.part" "$tar"
+    rm -rf "$tmp"
+  fi
+  echo "$tar"
+}
+
+# Starts systemd-nspawn on $ROOT and waits until the container's systemd has booted.
+start_container() {
+  SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 setsid systemd-nspawn -D "$ROOT" --register=no --keep-unit \
+    -b -q --console=pipe --machine="$NAME" </dev/null >>"$LOG.console" 2>&1 &
+  nspawn_pid=$!
+  wait_booted
+}
+
+wait_booted() {
+  local old=${1:-} state=""
+  leader=""
+  for _ in $(seq 1 300); do      # up to 30 s for a (new) PID 1
+    leader=$(pgrep -P "$nspawn_pid" -x systemd || true)
+    [[ -n $leader && $leader != "$old" ]] && break
+    leader=""; sleep 0.1
+  done
+  [[ -n $leader ]] || { tail -20 "$LOG.console" >&2; die "the container's systemd did not start"; }
+  for _ in $(seq 1 600); do      # up to 60 s to finish booting
+    state=$(cx systemctl is-system-running 2>/dev/null || true)
+    [[ $state == running || $state == degraded ]] && return 0
+    sleep 0.1
+  done
+  die "the container did not finish booting (state: $state)"
+}
+
+# Runs a command inside the container, as root, with a clean environment.
+cx() {
+  nsenter -t "$leader" -a env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb LANG=C.UTF-8 "$@"
+}
+
+# Copies a host file into the running container (through its live root: /tmp is a tmpfs).
+cx_cp() { cp -a "$1" "/proc/$leader/root/${2#/}"; }
+
+# Reboots the container the way an admin would; nspawn restarts it in place.
+reboot_container() {
+  local old=$leader
+  cx systemctl reboot >/dev/null 2>&1 || true
+  for _ in $(seq 1 300); do
+    kill -0 "$old" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$nspawn_pid" 2>/dev/null; then
+    wait_booted "$old"
+  else                          # this nspawn exits on reboot: boot the same tree again
+    start_container
+  fi
+}
+
+stop_container() {
+  [[ -n $nspawn_pid ]] || return 0
+  if [[ -n $leader ]] && kill -0 "$leader" 2>/dev/null; then
+    cx systemctl poweroff >/dev/null 2>&1 || true
+  fi
+  for _ in $(seq 1 200); do kill -0 "$nspawn_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$nspawn_pid" 2>/dev/null && kill -KILL "$nspawn_pid" 2>/dev/null
+  wait "$nspawn_pid" 2>/dev/null
+  nspawn_pid=""
+}
+
+cleanup() {
+  if [[ $keep == 1 && -n $nspawn_pid ]]; then
+    say "kept: enter with 'nsenter -t $leader -a bash'; stop with 'kill $nspawn_pid; rm -rf $ROOT'"
+    return
+  fi
+  stop_container
+  rm -rf "$ROOT" "$LOG.console"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------- checks
+passed=0 failed=0
+check() {     # check NAME COMMAND...: runs COMMAND, PASS if it exits 0
+  local name=$1; shift
+  local out
+  if out=$("$@" 2>&1); then
+    echo "PASS: $name"; passed=$((passed + 1))
+  else
+    echo "FAIL: $name"; failed=$((failed + 1))
+    [[ -n $out ]] && sed 's/^/      /' <<<"$out" | tail -15
+  fi
+  printf '== %s\n%s\n' "$name" "$out" >>"$LOG"
+}
+
+# Retries COMMAND every 0.2 s for up to SECONDS; the last output is shown on failure.
+within() {
+  local seconds=$1; shift
+  local deadline=$((SECONDS + seconds)) out
+  while true; do
+    if out=$("$@" 2>&1); then return 0; fi
+    ((SECONDS >= deadline)) && { echo "$out"; return 1; }
+    sleep 0.2
+  done
+}
+
+unit_active() { [[ $(cx systemctl is-active pmd) == active ]] || { cx systemctl status pmd --no-pager; return 1; }; }
+ls_has() { cx pmctl ls --json | grep -q "\"name\" *: *\"$1\""; }
+# Processes whose command line is exactly "sleep <marker>" (the apps this test starts).
+app_procs() { cx pgrep -x -f "$1" || true; }
+no_app_procs() {
+  local p; p=$(app_procs "$1")
+  [[ -z $p ]] || { echo "still running: $(cx ps -o pid,cgroup,args -p "${p//$'\n'/,}")"; return 1; }
+}
+main_pid() { cx systemctl show -P MainPID pmd; }
+restarts() { cx systemctl show -P NRestarts pmd; }
+
+# ---------------------------------------------------------------- the run
+if [[ -z $deb ]]; then
+  say "building the .deb (packaging/build-deb.sh)"
+  deb=$(DEB_BUILD_OPTIONS=${DEB_BUILD_OPTIONS:-"nocheck parallel=$(nproc)"} \
+        "$REPO/packaging/build-deb.sh" --install-deps "$(mktemp -d /tmp/pmd-e2e-deb.XXXXXX)" | tail -1) ||
+    die "building the .deb failed"
+fi
+[[ -f $deb ]] || die "no .deb at '$deb'"
+say "testing $deb"
+
+tar=$(rootfs_tarball) || exit 1
+rm -rf "$ROOT"; mkdir -p "$ROOT"
+tar -C "$ROOT" -xf "$tar" || die "cannot unpack $tar"
+start_container
+say "container $NAME booted (PID 1 is host pid $leader)"
+
+cx_cp "$deb" /root/pmd.deb
+install_deb() {
+  cx env DEBIAN_FRONTEND=noninteractive apt-get install -y /root/pmd.deb ||
+    { cx apt-get update -qq && cx env DEBIAN_FRONTEND=noninteractive apt-get install -y /root/pmd.deb; }
+}
+check "apt installs the package" install_deb
+check "the pmd group exists (sysusers)" cx getent group pmd
+check "/var/lib/pmd and /var/log/pmd exist (tmpfiles)" cx test -d /var/lib/pmd -a -d /var/log/pmd
+check "unit file passes systemd-analyze verify" cx systemd-analyze verify /lib/systemd/system/pmd.service
+
+check "systemctl enable --now pmd" cx systemctl enable --now pmd
+check "pmd.service is active" within 10 unit_active
+check "busctl calls Manager.Ping" cx busctl call org.pmd.God1 /org/pmd/God1 org.pmd.God1.Manager Ping
+introspects() { cx busctl introspect org.pmd.God1 /org/pmd/God1 | grep -q org.pmd.God1.Manager; }
+check "busctl introspects /org/pmd/God1" introspects
+in_cgroup() {   # in_cgroup PID PREFIX: the process's cgroup2 path starts with PREFIX
+  [[ -n $1 ]] || { echo "no process"; return 1; }
+  local cg; cg=$(cx sed -n 's/^0:://p' "/proc/$1/cgroup"); echo "cgroup of $1: $cg"
+  [[ $cg == "$2"* ]]
+}
+check "pmd runs in its delegated cgroup's supervisor/ leaf" \
+  in_cgroup "$(main_pid)" /system.slice/pmd.service/supervisor
+check "pmctl ping" cx pmctl ping
+check "pmctl start" cx pmctl start -n e2e-adhoc -- /bin/sleep 4242
+check "pmctl ls shows the app" within 5 ls_has e2e-adhoc
+check "the app runs below apps/ in pmd's cgroup" \
+  in_cgroup "$(app_procs 'sleep 4242' | head -1)" /system.slice/pmd.service/apps/
+
+# App files: declared in /etc/pmd.d, started when pmd starts.
+printf '[[app]]\nname = "e2e-declared"\ncommand = ["/bin/sleep", "4343"]\n' >"$ROOT.app.toml"
+cx_cp "$ROOT.app.toml" /etc/pmd.d/e2e.toml; rm -f "$ROOT.app.toml"
+check "systemctl restart pmd" cx systemctl restart pmd
+check "pmd is active after the restart" within 10 unit_active
+check "/etc/pmd.d app runs after systemctl restart pmd" within 10 ls_has e2e-declared
+check "/etc/pmd.d app process is alive" within 5 cx pgrep -x -f 'sleep 4343'
+check "the restart stopped the ad-hoc app's process" no_app_procs "sleep 4242"
+
+# Watchdog: the shipped unit asks for one; a short one must be met for many periods.
+watchdog_set() { local v; v=$(cx systemctl show -P WatchdogUSec pmd); echo "WatchdogUSec=$v"; [[ -n $v && $v != 0 && $v != infinity ]]; }
+check "WatchdogUSec is set by the unit" watchdog_set
+mkdir -p "$ROOT/etc/systemd/system/pmd.service.d"
+printf '[Service]\nWatchdogSec=2s\n' >"$ROOT/etc/systemd/system/pmd.service.d/e2e-watchdog.conf"
+cx systemctl daemon-reload
+cx systemctl restart pmd
+within 10 unit_active >/dev/null
+pid_before=$(main_pid) restarts_before=$(restarts)
+sleep 9   # 4.5 watchdog periods
+same_pmd() {
+  echo "MainPID $pid_before -> $(main_pid), NRestarts $restarts_before -> $(restarts), $(cx systemctl is-active pmd)"
+  [[ $(main_pid) == "$pid_before" && $(restarts) == "$restarts_before" ]] && unit_active >/dev/null
+}
+no_watchdog_timeout() { ! cx journalctl -u pmd --no-pager | grep -i 'watchdog timeout'; }
+check "pmd stays active over 4 watchdog periods of 2 s (same MainPID, no restart)" same_pmd
+check "no watchdog timeout in the journal" no_watchdog_timeout
+rm -rf "$ROOT/etc/systemd/system/pmd.service.d"
+cx systemctl daemon-reload
+
+journal_has_pmd() { cx journalctl -u pmd -o cat _COMM=pmd --no-pager | grep .; }
+man_pmctl() { cx env MANWIDTH=80 man pmctl 2>&1 | grep 'pmctl - control'; }
+check "journalctl -u pmd shows pmd's own log lines" journal_has_pmd
+check "man pmctl renders" man_pmctl
+check "man pmd, pmd.toml, org.pmd.God1 render" cx sh -c 'for p in 8/pmd 5/pmd.toml 5/org.pmd.God1; do MANWIDTH=80 man ${p%%/*} ${p#*/} >/dev/null || exit 1; done'
+
+reload_ok() { cx systemctl reload pmd && sleep 1 && unit_active; }
+check "systemctl reload pmd keeps it active" reload_ok
+
+# Reboot: enabled unit and app files bring everything back.
+reboot_container
+say "container rebooted (PID 1 is host pid $leader)"
+check "pmd is active after a reboot" within 20 unit_active
+check "/etc/pmd.d app runs after a reboot" within 10 ls_has e2e-declared
+
+# Stop and remove leave nothing behind.
+cx pmctl start -n e2e-adhoc2 -- /bin/sleep 4444 >/dev/null 2>&1
+check "systemctl stop pmd" cx systemctl stop pmd
+stop_clean() { no_app_procs 'sleep 4343' && no_app_procs 'sleep 4444'; }
+activation() { cx busctl call org.pmd.God1 /org/pmd/God1 org.pmd.God1.Manager Ping && unit_active; }
+check "systemctl stop pmd leaves no app process" stop_clean
+check "D-Bus activation starts pmd.service" activation
+within 10 ls_has e2e-declared >/dev/null
+check "apt remove pmd" cx env DEBIAN_FRONTEND=noninteractive apt-get remove -y pmd
+remove_clean() { no_app_procs 'sleep 4343' && ! cx pgrep -a -x pmd; }
+check "apt remove leaves no pmd or app process" remove_clean
+
+echo "$passed passed, $failed failed"
+[[ $failed == 0 ]] || say "details of every check: $LOG"
+[[ $failed == 0 ]] && rm -f "$LOG"
+exit $((failed > 0))
