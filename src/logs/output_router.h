@@ -4,12 +4,27 @@
 // pmd in the event loop and written to sinks).
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "base/unique_fd.h"
 #include "god/app_spec.h"
 
 namespace pmd {
+
+// What a client needs to read an app's logs (pmctl logs) and how well they are flowing.
+struct LogFileInfo {
+    std::string stream;  // "out", "err", or "both" when stdout and stderr share the file
+    int32_t instance;    // -1: the file holds every instance's lines (merge_logs)
+    std::string path;
+};
+struct AppLogInfo {
+    std::vector<LogFileInfo> files;
+    std::vector<std::string> sinks;  // "file", "journal"
+    uint64_t dropped_lines = 0;      // lines pmd read but could not deliver (full disk, stuck sink)
+    uint64_t lines = 0;              // lines read from the app's pipes
+};
 
 struct InstanceOutput {
     UniqueFd stdout_fd;  // -1: /dev/null
@@ -23,6 +38,15 @@ public:
     virtual void app_added(const AppSpec& spec) = 0;
     virtual InstanceOutput instance_output(const AppSpec& spec, unsigned index) = 0;
     virtual void app_removed(const std::string& name) = 0;
+
+    // Reopen every log file (after an external logrotate renamed them).
+    virtual void reopen() {}
+    // Truncate the files of an app, or of every app for "all"; throws Error(NoSuchApp).
+    virtual void flush(const std::string& name_or_all) { (void)name_or_all; }
+    virtual AppLogInfo info(const std::string& name) const {
+        (void)name;
+        return {};
+    }
 };
 
 // Each app's out_file/error_file (default <log_dir>/<name>-out.log, -err.log) opened with

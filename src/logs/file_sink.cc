@@ -1,0 +1,130 @@
+#include "logs/file_sink.h"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "base/error.h"
+
+namespace pmd {
+
+FileSink::FileSink(EventLoop& loop, std::string path, RotationLimits limits, DateFormat date_format)
+    : loop_(loop), path_(std::move(path)), limits_(limits), date_format_(std::move(date_format)) {
+    open_file();
+    if (!fd_)
+        throw Error(Error::Kind::Failed, "cannot open log file " + path_ + ": " + std::strerror(errno) +
+                                             " (set out_file/error_file, or give pmd a writable --log-dir)");
+}
+
+void FileSink::open_file() {
+    writable_.reset();
+    fd_.reset(::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0640));
+    if (!fd_) return;
+    struct stat st{};
+    regular_ = ::fstat(fd_.get(), &st) == 0 && S_ISREG(st.st_mode);
+    size_ = regular_ ? static_cast<uint64_t>(st.st_size) : 0;
+}
+
+void FileSink::write(const LogLine& line) {
+    size_t length = line.text.size() + 1;
+    if (buffer_.size() + length > kMaxBufferedBytes) {
+        // The destination has not taken the last megabyte: dropping here is what keeps the
+        // pipe drained, so the app never blocks on its stdout.
+        ++dropped_;
+        return;
+    }
+    size_t before = buffer_.size();
+    if (!date_format_.empty()) {
+        date_format_.append(buffer_, line.time);
+        buffer_.append(": ");
+    }
+    buffer_.append(line.text);
+    buffer_.push_back('\n');
+    if (regular_ && limits_.max_size > 0 && size_ + buffer_.size() > limits_.max_size && size_ + before > 0) {
+        // This line would cross the limit: everything before it goes to the current file, the
+        // line itself starts the next one.
+        std::string line_bytes = buffer_.substr(before);
+        buffer_.resize(before);
+        flush();
+        if (buffer_.empty()) rotate();
+        buffer_.append(line_bytes);
+    }
+}
+
+void FileSink::flush() {
+    while (!buffer_.empty()) {
+        if (!fd_) {
+            drop_buffer(EBADF);
+            return;
+        }
+        ssize_t n = ::write(fd_.get(), buffer_.data(), buffer_.size());
+        if (n > 0) {
+            buffer_.erase(0, static_cast<size_t>(n));
+            size_ += static_cast<uint64_t>(n);
+            last_error_ = 0;
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EAGAIN && !regular_) {
+            if (!writable_) {
+                try {
+                    writable_ = loop_.add_io(fd_.get(), EPOLLOUT, [this](uint32_t) { flush(); });
+                } catch (const std::exception&) {
+                    drop_buffer(EAGAIN);  // not pollable: nothing would ever tell us it drained
+                }
+            }
+            return;
+        }
+        drop_buffer(n < 0 ? errno : ENOSPC);
+        return;
+    }
+    writable_.reset();
+}
+
+void FileSink::drop_buffer(int error) {
+    dropped_ += static_cast<uint64_t>(std::count(buffer_.begin(), buffer_.end(), '\n'));
+    buffer_.clear();
+    if (error != last_error_) {
+        spdlog::warn("log file {}: {}; dropping lines until it works again (see DroppedLines in pmctl describe; "
+                     "free space or fix the file, then pmctl reopen-logs)",
+                     path_, std::strerror(error));
+        last_error_ = error;
+    }
+}
+
+void FileSink::rotate() {
+    try {
+        rotate_log_files(path_, limits_.max_files);
+    } catch (const Error& e) {
+        // Keep writing to the file we have: a late rotation is better than a lost line. The
+        // next attempt comes after another max_size bytes.
+        spdlog::warn("{}", e.what());
+        size_ = 0;
+        return;
+    }
+    ++rotations_;
+    open_file();
+    if (!fd_)
+        spdlog::warn("log file {}: cannot open it after rotation: {}; lines are dropped until pmctl reopen-logs",
+                     path_, std::strerror(errno));
+}
+
+void FileSink::reopen() {
+    flush();
+    open_file();
+    if (!fd_)
+        spdlog::warn("log file {}: cannot reopen it: {}; lines are dropped until it can be opened", path_,
+                     std::strerror(errno));
+}
+
+void FileSink::truncate() {
+    flush();
+    if (fd_ && regular_ && ::ftruncate(fd_.get(), 0) == 0) size_ = 0;
+}
+
+}  // namespace pmd

@@ -1,0 +1,57 @@
+// FileSink: one log file written by pmd. Lines are appended to a buffer and written at the end
+// of each batch read from a pipe (one write() for many lines). The fd is O_APPEND|O_NONBLOCK:
+// for a FIFO or a socket-like destination, EAGAIN keeps the buffer and waits for POLLOUT; a
+// regular file on a full disk fails with ENOSPC. Either way, lines beyond kMaxBufferedBytes, or
+// lost to a write error, are counted in dropped_lines() instead of stalling the loop.
+//
+// Rotation (RotationLimits) happens between two lines: when the next line would take the file
+// past max_size, the buffer is written out, the file is renamed (log_rotation.h) and a new one
+// opened, so a line is never split, lost or duplicated across files.
+#pragma once
+
+#include <string>
+
+#include "base/unique_fd.h"
+#include "event/event_loop.h"
+#include "logs/date_format.h"
+#include "logs/log_rotation.h"
+#include "logs/log_sink.h"
+
+namespace pmd {
+
+class FileSink final : public LogSink {
+public:
+    static constexpr size_t kMaxBufferedBytes = 1 << 20;
+
+    // Opens the file now; throws Error naming it and the fix if it cannot.
+    FileSink(EventLoop& loop, std::string path, RotationLimits limits, DateFormat date_format);
+
+    void write(const LogLine& line) override;
+    void flush() override;
+    void reopen() override;
+    void truncate() override;
+    uint64_t dropped_lines() const override { return dropped_; }
+
+    const std::string& path() const { return path_; }
+    uint64_t rotations() const { return rotations_; }
+
+private:
+    void open_file();
+    void rotate();
+    void drop_buffer(int error);
+
+    EventLoop& loop_;
+    std::string path_;
+    RotationLimits limits_;
+    DateFormat date_format_;
+    UniqueFd fd_;
+    bool regular_ = false;      // rotation and size only mean something for regular files
+    uint64_t size_ = 0;         // bytes in the current file, as written by us
+    std::string buffer_;        // whole lines not yet written
+    EventSource writable_;      // armed while a non-file destination is full
+    uint64_t dropped_ = 0;
+    uint64_t rotations_ = 0;
+    int last_error_ = 0;        // warn once per kind of failure, not once per line
+};
+
+}  // namespace pmd

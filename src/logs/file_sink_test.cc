@@ -1,0 +1,108 @@
+#include "logs/file_sink.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace pmd {
+namespace {
+
+namespace fs = std::filesystem;
+
+class FileSinkTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir = fs::temp_directory_path() / ("pmd-file-sink-" + std::to_string(::getpid()) + "-" +
+                                           ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(dir);
+        fs::create_directories(dir);
+        path = (dir / "app-out.log").string();
+    }
+    void TearDown() override { fs::remove_all(dir); }
+
+    static std::vector<std::string> lines_of(const std::string& p) {
+        std::vector<std::string> out;
+        std::ifstream in(p);
+        for (std::string l; std::getline(in, l);) out.push_back(l);
+        return out;
+    }
+    static LogLine line(std::string_view text) { return {"app", 0, LogStream::Out, text, {}}; }
+
+    EventLoop loop;
+    fs::path dir;
+    std::string path;
+};
+
+TEST_F(FileSinkTest, RotationKeepsEveryLineExactlyOnceInOrder) {
+    FileSink sink(loop, path, {1000, 3}, DateFormat());
+    std::vector<std::string> written;
+    for (int i = 0; i < 600; ++i) {
+        written.push_back("line " + std::to_string(i));
+        sink.write(line(written.back()));
+        if (i % 7 == 0) sink.flush();
+    }
+    sink.flush();
+    EXPECT_GE(sink.rotations(), 1u);
+    std::vector<std::string> found;
+    for (int n = 3; n >= 1; --n)
+        for (auto& l : lines_of(rotated_name(path, n))) found.push_back(l);
+    for (auto& l : lines_of(path)) found.push_back(l);
+    // Only the newest files are kept: what is there is the tail of what was written, whole.
+    ASSERT_FALSE(found.empty());
+    std::vector<std::string> tail(written.end() - static_cast<long>(found.size()), written.end());
+    EXPECT_EQ(found, tail);
+    for (int n = 1; n <= 3; ++n) EXPECT_LE(fs::file_size(rotated_name(path, n)), 1000u);
+}
+
+TEST_F(FileSinkTest, PrefixesTheDateFormat) {
+    FileSink sink(loop, path, {}, DateFormat("[T]"));
+    sink.write(line("hello"));
+    sink.flush();
+    EXPECT_EQ(lines_of(path), (std::vector<std::string>{"T: hello"}));
+}
+
+TEST_F(FileSinkTest, FullDiskDropsAndCountsLines) {
+    FileSink sink(loop, "/dev/full", {1000, 3}, DateFormat());
+    for (int i = 0; i < 5; ++i) sink.write(line("x"));
+    sink.flush();
+    EXPECT_EQ(sink.dropped_lines(), 5u);
+}
+
+TEST_F(FileSinkTest, StuckReaderBuffersThenDropsWithoutBlocking) {
+    std::string fifo = (dir / "fifo").string();
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    UniqueFd reader(::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    ASSERT_TRUE(reader);
+    FileSink sink(loop, fifo, {1000, 3}, DateFormat());
+    std::string text(1000, 'y');
+    for (int i = 0; i < 3000; ++i) {  // 3 MB into a pipe nobody reads
+        sink.write(line(text));
+        sink.flush();
+    }
+    EXPECT_GT(sink.dropped_lines(), 0u);
+    EXPECT_LT(sink.dropped_lines(), 3000u);
+}
+
+TEST_F(FileSinkTest, TruncateEmptiesAndReopenFollowsARename) {
+    FileSink sink(loop, path, {}, DateFormat());
+    sink.write(line("one"));
+    sink.flush();
+    sink.truncate();
+    EXPECT_EQ(fs::file_size(path), 0u);
+    sink.write(line("two"));
+    sink.flush();
+    fs::rename(path, path + ".old");
+    sink.reopen();
+    sink.write(line("three"));
+    sink.flush();
+    EXPECT_EQ(lines_of(path + ".old"), (std::vector<std::string>{"two"}));
+    EXPECT_EQ(lines_of(path), (std::vector<std::string>{"three"}));
+}
+
+}  // namespace
+}  // namespace pmd

@@ -1,0 +1,45 @@
+// LogPipe: one stream (stdout or stderr) of one instance slot. pmd owns the read end,
+// non-blocking, in the event loop; children get copies of the write end. pmd also keeps a copy
+// of the write end while the slot exists, so the pipe (and whatever is buffered in it)
+// survives restarts of the instance and a replacement writes into the same pipe.
+//
+// States: open (pmd holds the writer) -> closing (close_writer(): EOF comes once every child,
+// grandchildren included, has closed its copy) -> at_eof (the last partial line was emitted).
+#pragma once
+
+#include <functional>
+
+#include "base/unique_fd.h"
+#include "event/event_loop.h"
+#include "logs/line_splitter.h"
+
+namespace pmd {
+
+class LogPipe {
+public:
+    using Batch = std::function<void()>;
+    // on_line for each line; on_batch after each read burst (sinks flush then); on_eof once.
+    LogPipe(EventLoop& loop, LineSplitter::Emit on_line, Batch on_batch, Batch on_eof);
+
+    // A new fd of the write end for a child (close-on-exec; the spawner dups it to 1 or 2).
+    UniqueFd child_end() const;
+    void close_writer();
+    bool at_eof() const { return eof_; }
+    // Bytes the kernel buffers for this pipe before a writer blocks.
+    int capacity() const { return capacity_; }
+
+private:
+    void on_readable();
+
+    UniqueFd read_;
+    UniqueFd write_;
+    EventSource source_;
+    LineSplitter splitter_;
+    LineSplitter::Emit on_line_;
+    Batch on_batch_;
+    Batch on_eof_;
+    int capacity_ = 0;
+    bool eof_ = false;
+};
+
+}  // namespace pmd

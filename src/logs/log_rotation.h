@@ -1,0 +1,24 @@
+// Size rotation of one log file, pm2-logrotate style but built in: "app-out.log" becomes
+// "app-out.log.1", ".1" becomes ".2" ..., and the file beyond log_max_files is deleted. pmd is
+// the only writer of the files it rotates (lines pass through it), so it rotates between two
+// lines: no line is lost, cut or written twice.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace pmd {
+
+struct RotationLimits {
+    uint64_t max_size = 0;   // 0 = never rotate
+    uint32_t max_files = 0;  // rotated files kept; 0 = the full file is deleted
+};
+
+// Renames path -> path.1 after shifting the older ones; throws Error naming the file on a
+// failed rename (the caller keeps writing to the old file rather than losing lines).
+void rotate_log_files(const std::string& path, uint32_t max_files);
+
+// "path.N" for N >= 1.
+std::string rotated_name(const std::string& path, uint32_t n);
+
+}  // namespace pmd

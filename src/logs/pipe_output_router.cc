@@ -1,0 +1,212 @@
+#include "logs/pipe_output_router.h"
+
+#include <spdlog/spdlog.h>
+
+#include "base/error.h"
+
+namespace pmd {
+
+struct PipeOutputRouter::Slot {
+    unsigned index = 0;
+    FileSink* out_file = nullptr;  // owned by AppLogs::files; null = no file for this stream
+    FileSink* err_file = nullptr;
+    std::unique_ptr<LogPipe> out;
+    std::unique_ptr<LogPipe> err;
+};
+
+struct PipeOutputRouter::AppLogs {
+    AppSpec spec;
+    DateFormat date_format;
+    std::map<std::string, std::unique_ptr<FileSink>> files;  // by path: out and err may share one
+    std::unique_ptr<JournalSink> journal;
+    std::map<unsigned, std::unique_ptr<Slot>> slots;
+    uint64_t lines = 0;
+    size_t open_pipes = 0;
+
+    uint64_t dropped() const {
+        uint64_t n = journal ? journal->dropped_lines() : 0;
+        for (const auto& [path, sink] : files) n += sink->dropped_lines();
+        return n;
+    }
+};
+
+namespace {
+
+bool discards(const std::string& path) { return path == "/dev/null"; }
+
+// "app-out.log" -> "app-out-2.log"; PM2 names per-instance files this way.
+std::string with_instance(const std::string& path, unsigned index) {
+    std::string suffix = "-" + std::to_string(index);
+    size_t slash = path.rfind('/');
+    size_t dot = path.rfind('.');
+    if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return path + suffix;
+    return path.substr(0, dot) + suffix + path.substr(dot);
+}
+
+bool per_instance(const AppSpec& spec) { return !spec.merge_logs && spec.instances != 1; }
+
+}  // namespace
+
+PipeOutputRouter::PipeOutputRouter(EventLoop& loop, LogSettings settings)
+    : loop_(loop), settings_(std::move(settings)) {}
+
+PipeOutputRouter::~PipeOutputRouter() = default;
+
+std::string PipeOutputRouter::file_for(const AppSpec& spec, const std::string& log_dir, LogStream stream,
+                                       unsigned index) {
+    const std::string& declared = stream == LogStream::Out ? spec.out_file : spec.error_file;
+    std::string path = declared.empty() ? log_dir + "/" + spec.name + (stream == LogStream::Out ? "-out.log" : "-err.log")
+                                        : declared;
+    if (discards(path)) return {};
+    return per_instance(spec) ? with_instance(path, index) : path;
+}
+
+FileSink* PipeOutputRouter::file_sink(AppLogs& logs, const std::string& path) {
+    if (path.empty() || !settings_.files) return nullptr;
+    auto it = logs.files.find(path);
+    if (it != logs.files.end()) return it->second.get();
+    auto sink = std::make_unique<FileSink>(loop_, path, settings_.rotation, logs.date_format);
+    return logs.files.emplace(path, std::move(sink)).first->second.get();
+}
+
+void PipeOutputRouter::app_added(const AppSpec& spec) {
+    auto logs = std::make_unique<AppLogs>();
+    logs->spec = spec;
+    logs->date_format = DateFormat(spec.log_date_format);
+    if (settings_.journal) logs->journal = std::make_unique<JournalSink>(settings_.journal_socket);
+    // Opening the first instance's files now turns an unwritable path into an answer to the
+    // start request rather than a failure at spawn.
+    file_sink(*logs, file_for(spec, settings_.log_dir, LogStream::Out, 0));
+    file_sink(*logs, file_for(spec, settings_.log_dir, LogStream::Err, 0));
+    apps_[spec.name] = std::move(logs);
+}
+
+PipeOutputRouter::AppLogs& PipeOutputRouter::logs_of(const std::string& name) {
+    auto it = apps_.find(name);
+    if (it == apps_.end()) throw Error(Error::Kind::NoSuchApp, "no app named '" + name + "' (see pmctl ls)");
+    return *it->second;
+}
+
+std::unique_ptr<PipeOutputRouter::Slot> PipeOutputRouter::make_slot(AppLogs& logs, unsigned index) {
+    auto slot = std::make_unique<Slot>();
+    slot->index = index;
+    slot->out_file = file_sink(logs, file_for(logs.spec, settings_.log_dir, LogStream::Out, index));
+    slot->err_file = file_sink(logs, file_for(logs.spec, settings_.log_dir, LogStream::Err, index));
+    AppLogs* app = &logs;
+    auto make_pipe = [&](LogStream stream, FileSink* file) {
+        auto on_line = [this, app, index, stream, file](std::string_view text) {
+            if (!batch_time_valid_) {
+                batch_time_ = std::chrono::system_clock::now();
+                batch_time_valid_ = true;
+            }
+            LogLine line{app->spec.name, index, stream, text, batch_time_};
+            ++app->lines;
+            if (file) file->write(line);
+            if (app->journal) app->journal->write(line);
+        };
+        auto on_batch = [this, file] {
+            if (file) file->flush();
+            batch_time_valid_ = false;
+        };
+        return std::make_unique<LogPipe>(loop_, on_line, on_batch, [this, app] { on_slot_eof(app); });
+    };
+    slot->out = make_pipe(LogStream::Out, slot->out_file);
+    slot->err = make_pipe(LogStream::Err, slot->err_file);
+    logs.open_pipes += 2;
+    return slot;
+}
+
+InstanceOutput PipeOutputRouter::instance_output(const AppSpec& spec, unsigned index) {
+    AppLogs& logs = logs_of(spec.name);
+    auto& slot = logs.slots[index];
+    if (!slot) slot = make_slot(logs, index);
+    return {slot->out->child_end(), slot->err->child_end()};
+}
+
+void PipeOutputRouter::app_removed(const std::string& name) {
+    auto it = apps_.find(name);
+    if (it == apps_.end()) return;
+    std::unique_ptr<AppLogs> logs = std::move(it->second);
+    apps_.erase(it);
+    for (auto& [index, slot] : logs->slots) {
+        slot->out->close_writer();
+        slot->err->close_writer();
+    }
+    if (logs->open_pipes == 0) {
+        dropped_by_deleted_ += logs->dropped();
+        return;
+    }
+    draining_.push_back(std::move(logs));
+}
+
+void PipeOutputRouter::on_slot_eof(AppLogs* logs) {
+    if (--logs->open_pipes > 0) return;
+    // Called from inside a LogPipe of this app: free it in a later iteration of the loop.
+    reap_ = loop_.add_defer([this] {
+        for (auto it = draining_.begin(); it != draining_.end();) {
+            if ((*it)->open_pipes == 0) {
+                dropped_by_deleted_ += (*it)->dropped();
+                it = draining_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    });
+}
+
+void PipeOutputRouter::reopen() {
+    for (auto& [name, logs] : apps_)
+        for (auto& [path, sink] : logs->files) sink->reopen();
+    for (auto& logs : draining_)
+        for (auto& [path, sink] : logs->files) sink->reopen();
+}
+
+void PipeOutputRouter::flush(const std::string& name_or_all) {
+    if (name_or_all == "all") {
+        for (auto& [name, logs] : apps_)
+            for (auto& [path, sink] : logs->files) sink->truncate();
+        return;
+    }
+    for (auto& [path, sink] : logs_of(name_or_all).files) sink->truncate();
+}
+
+AppLogInfo PipeOutputRouter::info(const std::string& name) const {
+    auto it = apps_.find(name);
+    if (it == apps_.end()) return {};
+    const AppLogs& logs = *it->second;
+    AppLogInfo out;
+    if (settings_.files) out.sinks.push_back("file");
+    if (settings_.journal) out.sinks.push_back("journal");
+    out.dropped_lines = logs.dropped();
+    out.lines = logs.lines;
+    if (!settings_.files) return out;
+    auto add = [&](unsigned index, int32_t shown_index) {
+        std::string o = file_for(logs.spec, settings_.log_dir, LogStream::Out, index);
+        std::string e = file_for(logs.spec, settings_.log_dir, LogStream::Err, index);
+        if (!o.empty() && o == e) {
+            out.files.push_back({"both", shown_index, o});
+            return;
+        }
+        if (!o.empty()) out.files.push_back({"out", shown_index, o});
+        if (!e.empty()) out.files.push_back({"err", shown_index, e});
+    };
+    if (!per_instance(logs.spec)) {
+        add(0, logs.spec.instances == 1 && !logs.spec.merge_logs ? 0 : -1);
+    } else {
+        // Every slot that ever ran, and at least the declared ones.
+        std::map<unsigned, bool> indexes;
+        for (unsigned i = 0; i < logs.spec.instances; ++i) indexes[i] = true;
+        for (const auto& [index, slot] : logs.slots) indexes[index] = true;
+        for (const auto& [index, yes] : indexes) add(index, static_cast<int32_t>(index));
+    }
+    return out;
+}
+
+uint64_t PipeOutputRouter::total_dropped_lines() const {
+    uint64_t n = dropped_by_deleted_;
+    for (const auto& [name, logs] : apps_) n += logs->dropped();
+    for (const auto& logs : draining_) n += logs->dropped();
+    return n;
+}
+
+}  // namespace pmd
