@@ -105,9 +105,10 @@ class Kids:
         return got
 
 
-def vmrss_kib(pid):
+def vmrss_kib(pid, field="VmRSS"):
+    """VmRSS (or RssAnon: the private part, without mapped libraries) in KiB."""
     for line in (read(f"/proc/{pid}/status") or "").splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1])
     return None
 
@@ -411,7 +412,7 @@ def timed_stop_all(m, n, timeout=120.0):
     t_cli = now() - t0
     if gone is None:
         raise RuntimeError(f"{m.name}: workers still there {timeout} s after stop all")
-    return max(gone, t_cli)
+    return max(gone, t_cli), gone
 
 
 def wait_gone(m, n, timeout=60):
@@ -584,13 +585,13 @@ def fmt(v, unit):
     if unit == "s":
         if v < 0.001:
             return f"{v * 1e6:.0f} µs"
-        if v < 1:
+        if v < 0.9995:
             return f"{v * 1e3:.3g} ms"
         return f"{v:.3g} s"
     if unit == "KiB":
         return f"{v / 1024:.3g} MiB"
     if unit == "cpu":
-        return f"{v:.3g} s"
+        return "0 s" if v == 0 else f"{v:.3g} s"
     return f"{v:g}"
 
 
@@ -610,30 +611,41 @@ def machine_info():
     return {
         "nproc": os.cpu_count(), "cpu": cpu, "mem_gib": round(int(mem) / 1024 / 1024, 1),
         "kernel": os.uname().release,
+        "loadavg_start": (read("/proc/loadavg") or "?").split()[0],
         "cgroup": f"cgroup2 at {cg2} (controllers: {ctrls or 'none'}), v1 hierarchies beside it"
         if cg2.endswith("unified") else f"cgroup2 at {cg2} (controllers: {ctrls or 'none'})",
         "node": ver(["node", "--version"]), "pm2": ver(["pm2", "--version"]),
         "supervisord": ver(["supervisord", "--version"]), "python": sys.version.split()[0],
-        "pmd_commit": subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"],
-                                     stdout=subprocess.PIPE, text=True).stdout.strip(),
+        # bench/run says which commit it built; else the repo's HEAD
+        "pmd_commit": os.environ.get("PMD_BENCH_COMMIT") or subprocess.run(
+            ["git", "-C", REPO, "rev-parse", "--short", "HEAD"], stdout=subprocess.PIPE, text=True).stdout.strip(),
     }
 
 
 # rows: key, label, unit, target (for pmd, same unit; None = none), lower is better
+# The daemon's own CPU time per operation (schedstat, ns) is the figure least moved by a busy
+# machine: it does not count time spent waiting for a core.
 ROWS = [
     ("spawn10", "spawn 10 (all running in /proc)", "s", None),
     ("spawn100", "spawn 100", "s", 0.150),
     ("crash", "crash→replacement exec'd, median", "s", 0.0015),
     ("crash_p95", "crash→replacement exec'd, p95", "s", None),
     ("crash_fork", "crash→new pid forked, median", "s", None),
+    ("spawn100_cpu", "daemon CPU per spawned worker (of 100)", "s", None),
+    ("crash_cpu", "daemon CPU per crash restart", "s", None),
     ("rss0", "daemon RSS, 0 workers", "KiB", None),
     ("rss100", "daemon RSS, 100 workers", "KiB", 5 * 1024),
+    ("rss0_anon", "daemon RssAnon (private, no libraries), 0 workers", "KiB", None),
+    ("rss100_anon", "daemon RssAnon, 100 workers", "KiB", None),
     ("idle_cpu", "daemon CPU, 30 s idle, 100 workers (schedstat)", "cpu", 0.010),
     ("idle_ticks", "daemon CPU, 30 s idle (utime+stime)", "cpu", None),
     ("ls100", "ls with 100 (pmctl ls / pm2 jlist / supervisorctl status)", "s", 0.004),
+    ("ls100_cpu", "daemon CPU per ls with 100", "s", None),
     ("ls100_json", "pmctl ls --json with 100", "s", None),
     ("ping", "pmctl ping (floor of any pmctl call)", "s", None),
-    ("stop100", "stop all, 100", "s", 0.100),
+    ("stop100", "stop all, 100 (CLI returned and all gone)", "s", 0.100),
+    ("stop100_gone", "stop all, 100: last worker gone from /proc", "s", None),
+    ("stop100_cpu", "daemon CPU per stop all of 100", "s", None),
     ("reload_errors", "reload under wrk -c50 (errors)", "n", 0),
 ]
 
@@ -642,16 +654,18 @@ def cell(r, unit):
     if r is None:
         return "–"
     if isinstance(r, str):
-        return r
+        return " ".join(r.split()).replace("|", "/")
     if r.get("n", 1) > 1:
         return f"{fmt(r['median'], unit)} ({fmt(r['min'], unit)}–{fmt(r['max'], unit)})"
     return fmt(r["median"], unit)
 
 
 def ratio(a, b):
-    if not isinstance(a, dict) or not isinstance(b, dict) or not a.get("median") or not b.get("median"):
+    if not isinstance(a, dict) or not isinstance(b, dict) or a.get("median") is None or not b.get("median"):
         return "–"
     x = a["median"] / b["median"]
+    if x == 0:
+        return "0×"
     return f"{x:.3f}×" if x < 0.1 else f"{x:.2f}×"
 
 
@@ -715,7 +729,7 @@ def plots(results, names, outdir):
         plot = ", ".join(f"'{p}' using 1:2 with linespoints title '{n}'" for n, p in files)
         gp = f"""set terminal pngcairo size 800,450 font ',10'
 set output '{outdir}/bench-crash.png'
-set title 'kill -9 → replacement exec\\'d (every kill, sorted)'
+set title 'kill -9 → replacement running (every kill, sorted)'
 set xlabel 'percentile of kills'
 set ylabel 'latency (ms, log scale)'
 set logscale y
@@ -730,12 +744,11 @@ plot {plot}
                ("stop100", "stop all 100\\n(ms)", 1e3), ("idle_cpu", "idle CPU\\n(ms / 30 s)", 1e3)]
     p = os.path.join(tmp, "bars.dat")
     with open(p, "w") as f:
-        f.write("metric " + " ".join(names) + "\n")
         for key, label, scale in metrics:
             vals = []
             for n in names:
                 r = results.get(n, {}).get(key)
-                vals.append(f"{max(r['median'] * scale, 1e-3):.4f}" if isinstance(r, dict) and r.get("median") is not None else "NaN")
+                vals.append(f"{max(r['median'] * scale, 0.011):.4f}" if isinstance(r, dict) and r.get("median") is not None else "NaN")
             f.write(f"\"{label}\" " + " ".join(vals) + "\n")
     cols = " , ".join(f"'' using {i + 2}:xtic(1) title '{n}'" for i, n in enumerate(names))
     cols = cols.replace("''", f"'{p}'", 1)
@@ -747,6 +760,8 @@ set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set logscale y
 set yrange [0.01:*]
+set bmargin 4
+set label 1 'bars at the floor (0.01) mean 0' at graph 0.01, graph 0.97 font ',8'
 set grid ytics
 set key top right
 plot {cols}
@@ -812,25 +827,35 @@ def main():
         time.sleep(1.0)
         for m in ms:
             results[m.name]["rss0"] = summary([vmrss_kib(m.daemon_pid)])
+            results[m.name]["rss0_anon"] = summary([vmrss_kib(m.daemon_pid, "RssAnon")])
 
         if "spawn" not in skip:
             for n in (10, 100):
                 key = f"spawn{n}"
                 for r in range(args.rounds):
                     for m in ms:
+                        c0 = cpu_ns(m.daemon_pid)
                         t = timed_spawn(m, n)
                         results[m.name].setdefault(key, []).append(t)
                         time.sleep(1.2 if n == 100 else 0.3)
+                        results[m.name].setdefault(f"{key}_cpu", []).append((cpu_ns(m.daemon_pid) - c0) / 1e9 / n)
                         if n == 100:
-                            results[m.name].setdefault("stop100", []).append(timed_stop_all(m, n))
+                            c0 = cpu_ns(m.daemon_pid)
+                            t, gone = timed_stop_all(m, n)
+                            results[m.name].setdefault("stop100", []).append(t)
+                            results[m.name].setdefault("stop100_gone", []).append(gone)
+                            results[m.name].setdefault("stop100_cpu", []).append((cpu_ns(m.daemon_pid) - c0) / 1e9)
                         m.delete_all()
                         wait_gone(m, n)
                         log(f"{m.name} {key} round {r + 1}: {t * 1e3:.1f} ms"
                             + (f", stop {results[m.name]['stop100'][-1] * 1e3:.1f} ms" if n == 100 else ""))
                 for m in ms:
                     results[m.name][key] = summary(results[m.name][key])
+                    results[m.name][f"{key}_cpu"] = summary(results[m.name][f"{key}_cpu"])
             for m in ms:
                 results[m.name]["stop100"] = summary(results[m.name]["stop100"])
+                results[m.name]["stop100_cpu"] = summary(results[m.name]["stop100_cpu"])
+                results[m.name]["stop100_gone"] = summary(results[m.name]["stop100_gone"])
 
         # 100 workers each, for the steady-state scenarios
         for m in ms:
@@ -838,6 +863,7 @@ def main():
         time.sleep(3.0)
         for m in ms:
             results[m.name]["rss100"] = summary([vmrss_kib(m.daemon_pid)])
+            results[m.name]["rss100_anon"] = summary([vmrss_kib(m.daemon_pid, "RssAnon")])
 
         if "idle" not in skip:
             log(f"idle CPU over {args.idle:g} s, all managers at once, 100 workers each")
@@ -853,7 +879,9 @@ def main():
         if "ls" not in skip:
             for m in ms:
                 runs = 15 if m.name == "PM2" else 40
+                c0 = cpu_ns(m.daemon_pid)
                 results[m.name]["ls100"] = summary(ls_latency(m, m.ls_cmd(), runs))
+                results[m.name]["ls100_cpu"] = summary([(cpu_ns(m.daemon_pid) - c0) / 1e9 / (runs + 3)])
                 log(f"{m.name} ls: {results[m.name]['ls100']['median'] * 1e3:.2f} ms")
             if "pmd" in names:
                 m = ms[names.index("pmd")]
@@ -863,7 +891,9 @@ def main():
 
         if "crash" not in skip:
             for m in ms:
+                c0 = cpu_ns(m.daemon_pid)
                 out, res = crash_series(m, 100, args.kills)
+                results[m.name]["crash_cpu"] = summary([(cpu_ns(m.daemon_pid) - c0) / 1e9 / len(out)])
                 results[m.name]["crash"] = summary([x[2] for x in out])
                 results[m.name]["crash_p95"] = {"median": p95([x[2] for x in out]), "n": 1}
                 results[m.name]["crash_fork"] = summary([x[1] for x in out])
@@ -884,12 +914,14 @@ def main():
     finally:
         cleanup()
 
+    info["loadavg_end"] = (read("/proc/loadavg") or "?").split()[0]
     results["machine"] = info
     results["when"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     table = report(results, names)
     print()
     print(f"pmd benchmark, {results['when']}, pmd {info['pmd_commit']}; "
-          f"{info['nproc']} cores, {info['mem_gib']} GiB, kernel {info['kernel']}")
+          f"{info['nproc']} cores, {info['mem_gib']} GiB, kernel {info['kernel']}; "
+          f"load average {info['loadavg_start']} at start, {info['loadavg_end']} at end")
     print("median (min–max); ratio = pmd's median / peer's median (lower is better for pmd)")
     print()
     print(table)
@@ -926,14 +958,21 @@ def reload_scenario(ms, names, results, tmp):
             del m.env["PORT"]
             reload_argv = [m.pm2, "reload", "web"]
         elif m.name == "pmd":
-            if m.run(m.ctl("reload", "--help"), check=False).returncode != 0:
+            # CLI11 answers `pmctl reload --help` with the main help (exit 0) while there is no
+            # such subcommand: look for the subcommand's own usage line
+            h = m.run(m.ctl("reload", "--help"), check=False)
+            if h.returncode != 0 or "pmctl reload" not in h.stdout + h.stderr:
                 results[m.name]["reload_errors"] = "not available yet (no `pmctl reload`)"
                 log("pmd reload: not available yet (`pmctl reload --help` fails)")
                 continue
-            r = m.run(m.ctl("start", "-n", "web", "-i", "4", "--listen", f"tcp:127.0.0.1:{port}",
-                            "--", shutil.which("node"), app), check=False)
+            # an app file, so this does not depend on how pmctl spells --listen
+            web = os.path.join(m.dir, "web.toml")
+            with open(web, "w") as f:
+                f.write(f'[[app]]\nname = "web"\ncommand = {json.dumps([shutil.which("node"), app])}\n'
+                        f'instances = 4\nlisten = ["tcp:127.0.0.1:{port}"]\n')
+            r = m.run(m.ctl("start", web), check=False)
             if r.returncode != 0:
-                results[m.name]["reload_errors"] = f"start --listen failed: {r.stderr.strip()[-120:]}"
+                results[m.name]["reload_errors"] = f"start with listen failed: {r.stderr.strip()[-120:]}"
                 log("pmd reload:", results[m.name]["reload_errors"])
                 continue
             reload_argv = m.ctl("reload", "web")
