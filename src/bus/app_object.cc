@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "bus/authorization.h"
 #include "bus/bus_errors.h"
 #include "bus/caller.h"
 #include "bus/spec_codec.h"
@@ -80,23 +81,23 @@ const App& AppObject::app() const {
 }
 
 void AppObject::Stop(sdbus::Result<>&& result) {
-    guarded([&] { require_manager(getObject(), "stop apps"); });
+    guarded([&] { require_app_manager(getObject(), manager_, name_, "stop"); });
     manager_.stop(name_, reply_when_done(std::move(result)));
 }
 
 void AppObject::Restart(sdbus::Result<>&& result) {
-    guarded([&] { require_manager(getObject(), "restart apps"); });
+    guarded([&] { require_app_manager(getObject(), manager_, name_, "restart"); });
     manager_.restart(name_, reply_when_done(std::move(result)));
 }
 
 void AppObject::Delete(sdbus::Result<>&& result) {
-    guarded([&] { require_manager(getObject(), "delete apps"); });
+    guarded([&] { require_app_manager(getObject(), manager_, name_, "delete"); });
     manager_.remove(name_, reply_when_done(std::move(result)));
 }
 
 void AppObject::Signal(const int32_t& signal) {
     guarded([&] {
-        require_manager(getObject(), "signal apps");
+        require_app_manager(getObject(), manager_, name_, "signal");
         manager_.signal(name_, signal);
     });
 }
@@ -118,7 +119,12 @@ std::vector<std::map<std::string, sdbus::Variant>> AppObject::Instances() {
     return guarded([&] { return instance_dicts(manager_, app()); });
 }
 
-std::map<std::string, sdbus::Variant> AppObject::Spec() { return guarded([&] { return encode_spec(app().spec); }); }
+std::map<std::string, sdbus::Variant> AppObject::Spec() {
+    return guarded([&] {
+        const App& a = app();
+        return encode_spec(may_read_secrets(getObject(), a) ? a.spec : redacted_spec(a.spec));
+    });
+}
 std::string AppObject::CgroupPath() { return guarded([&] { return app().cgroup.relative(); }); }
 std::string AppObject::StatsSource() { return manager_.stats_source(); }
 

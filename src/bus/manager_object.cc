@@ -52,30 +52,31 @@ void ManagerObject::instance_exited(const App& app, const Instance& instance, co
 
 sdbus::ObjectPath ManagerObject::StartApp(const std::map<std::string, sdbus::Variant>& spec) {
     return guarded([&] {
-        Caller caller = require_manager(getObject(), "start apps");
-        const App& app = manager_.start(decode_spec(spec), caller.uid);
+        AppSpec decoded = decode_spec(spec);
+        Caller caller = require_start(getObject(), decoded);
+        const App& app = manager_.start(std::move(decoded), caller.uid);
         return sdbus::ObjectPath(app_object_path(app.spec.name));
     });
 }
 
 void ManagerObject::Stop(sdbus::Result<>&& result, std::string name) {
-    guarded([&] { require_manager(getObject(), "stop apps"); });
+    guarded([&] { require_app_manager(getObject(), manager_, name, "stop"); });
     manager_.stop(name, reply_when_done(std::move(result)));
 }
 
 void ManagerObject::Restart(sdbus::Result<>&& result, std::string name) {
-    guarded([&] { require_manager(getObject(), "restart apps"); });
+    guarded([&] { require_app_manager(getObject(), manager_, name, "restart"); });
     manager_.restart(name, reply_when_done(std::move(result)));
 }
 
 void ManagerObject::Delete(sdbus::Result<>&& result, std::string name) {
-    guarded([&] { require_manager(getObject(), "delete apps"); });
+    guarded([&] { require_app_manager(getObject(), manager_, name, "delete"); });
     manager_.remove(name, reply_when_done(std::move(result)));
 }
 
 void ManagerObject::Signal(const std::string& name, const int32_t& signal) {
     guarded([&] {
-        require_manager(getObject(), "signal apps");
+        require_app_manager(getObject(), manager_, name, "signal");
         manager_.signal(name, signal);
     });
 }

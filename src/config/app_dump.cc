@@ -1,6 +1,7 @@
 #include "config/app_dump.h"
 
 #include <csignal>
+#include <cstdio>
 
 #include "base/signal_name.h"
 #include "config/app_file.h"
@@ -113,6 +114,19 @@ void dump_one(const AppSpec& a, std::string& out) {
     }
     flag("reuse_port", a.reuse_port, d.reuse_port);
     duration("watchdog_sec", a.watchdog_sec, d.watchdog_sec);
+    flag("no_new_privs", a.no_new_privs, d.no_new_privs);
+    if (a.umask != d.umask) {
+        char octal[8];
+        std::snprintf(octal, sizeof octal, "%04o", a.umask);
+        line("umask", toml_string(octal));
+    }
+    auto limit = [&](std::string_view key, const std::optional<uint64_t>& value) {
+        if (value) line(key, *value == kLimitInfinity ? "\"infinity\"" : std::to_string(*value));
+    };
+    limit("limit_nofile", a.limit_nofile);
+    limit("limit_nproc", a.limit_nproc);
+    limit("limit_core", a.limit_core);
+    limit("limit_memlock", a.limit_memlock);
 
     // Sub-tables last: after [app.env] every key belongs to it.
     if (!a.env.empty()) {

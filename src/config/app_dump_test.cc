@@ -55,6 +55,12 @@ AppSpec every_field_set() {
     a.health_check.interval = 7s;
     a.health_check.timeout = 1500ms;
     a.health_check.failures = 2;
+    a.no_new_privs = true;
+    a.umask = 027;
+    a.limit_nofile = 65536;
+    a.limit_nproc = 100;
+    a.limit_core = kLimitInfinity;
+    a.limit_memlock = 0;
     return a;
 }
 

@@ -26,6 +26,7 @@ constexpr std::string_view kAppKeys[] = {
     "ignore_watch", "instance_var", "increment_var", "out_file", "error_file", "merge_logs",
     "log_date_format", "user", "uid", "group", "gid", "listen", "reuse_port", "memory_max", "cpu_max",
     "pids_max", "stop_signal", "watchdog_sec", "health_check",
+    "no_new_privs", "umask", "limit_nofile", "limit_nproc", "limit_core", "limit_memlock",
 };
 // clang-format on
 // Keys that describe one particular app, so [defaults] cannot hold them.
@@ -189,6 +190,38 @@ void read_instances(const toml::node& node, ValueReader& read, AppSpec& spec) {
         }
     }
     read.bad(node, "instances", "expected a number or \"max\", got " + describe_toml_value(node));
+}
+
+// umask: an octal string ("0027", as umask(1) prints it) or a TOML integer (0o027).
+void read_umask(const toml::node& node, ValueReader& read, AppSpec& spec) {
+    if (auto i = node.as_integer(); i && i->get() >= 0 && i->get() <= 0777) {
+        spec.umask = static_cast<uint32_t>(i->get());
+        return;
+    }
+    if (auto s = node.as_string(); s && !s->get().empty() && s->get().size() <= 4) {
+        uint32_t value = 0;
+        auto [end, ec] = std::from_chars(s->get().data(), s->get().data() + s->get().size(), value, 8);
+        if (ec == std::errc() && end == s->get().data() + s->get().size() && value <= 0777) {
+            spec.umask = value;
+            return;
+        }
+    }
+    read.bad(node, "umask", "expected an octal umask like \"0027\" or 0o027, got " + describe_toml_value(node));
+}
+
+// limit_*: a whole number or "infinity", like systemd's LimitNOFILE=.
+auto read_limit(std::optional<uint64_t> AppSpec::*member, std::string_view field) {
+    return [member, field](const toml::node& n, ValueReader& r, AppSpec& s) {
+        if (auto t = n.as_string(); t && (t->get() == "infinity" || t->get() == "unlimited")) {
+            s.*member = kLimitInfinity;
+            return;
+        }
+        if (n.is_string()) {
+            r.bad(n, field, "expected a whole number or \"infinity\", got " + describe_toml_value(n));
+            return;
+        }
+        if (auto c = r.count(n, field, SpecLimits::max_limit_value)) s.*member = *c;
+    };
 }
 
 void read_cpu_max(const toml::node& node, ValueReader& read, AppSpec& spec) {
@@ -519,6 +552,12 @@ const std::map<std::string_view, FieldReader>& simple_fields() {
         {"gid", identity(&AppSpec::group, "gid")},
         {"listen", read_listen},
         {"health_check", read_health_check},
+        {"no_new_privs", flag(&AppSpec::no_new_privs, "no_new_privs")},
+        {"umask", read_umask},
+        {"limit_nofile", read_limit(&AppSpec::limit_nofile, "limit_nofile")},
+        {"limit_nproc", read_limit(&AppSpec::limit_nproc, "limit_nproc")},
+        {"limit_core", read_limit(&AppSpec::limit_core, "limit_core")},
+        {"limit_memlock", read_limit(&AppSpec::limit_memlock, "limit_memlock")},
     };
     return fields;
 }

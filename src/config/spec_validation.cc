@@ -133,6 +133,35 @@ std::vector<SpecProblem> find_spec_problems(const AppSpec& spec) {
         if (hc.timeout.count() <= 0) add("health_check.timeout", "the timeout must be longer than 0");
         if (hc.failures == 0) add("health_check.failures", "failures must be at least 1");
     }
+    // Bounds added by security (issue 8): what a bus request could otherwise use to make pmd
+    // allocate, or the kernel refuse, at spawn time rather than at the request.
+    size_t command_bytes = 0;
+    for (const auto& arg : spec.command) command_bytes += arg.size() + 1;
+    if (command_bytes > SpecLimits::max_command_bytes)
+        add("command", "the arguments take " + std::to_string(command_bytes) + " bytes; at most " +
+                           std::to_string(SpecLimits::max_command_bytes));
+    if (spec.env.size() > SpecLimits::max_env_vars)
+        add("env", std::to_string(spec.env.size()) + " variables; at most " + std::to_string(SpecLimits::max_env_vars));
+    const std::pair<const char*, const std::string*> paths[] = {
+        {"cwd", &spec.cwd}, {"out_file", &spec.out_file}, {"error_file", &spec.error_file}};
+    for (const auto& [field, value] : paths) {
+        if (has_nul(*value)) add(field, "the path contains a NUL byte");
+        else if (value->size() > SpecLimits::max_path_length)
+            add(field, "the path is " + std::to_string(value->size()) + " bytes long; at most " +
+                           std::to_string(SpecLimits::max_path_length));
+    }
+    const std::pair<const char*, const std::string*> identities[] = {{"user", &spec.user}, {"group", &spec.group}};
+    for (const auto& [field, value] : identities)
+        if (has_nul(*value) || value->size() > 256) add(field, "'" + value->substr(0, 40) + "' is not a user or group name");
+    if (spec.umask > 0777) add("umask", std::to_string(spec.umask) + " is not a umask (0000 to 0777, octal)");
+    const std::pair<const char*, const std::optional<uint64_t>*> limits[] = {{"limit_nofile", &spec.limit_nofile},
+                                                                           {"limit_nproc", &spec.limit_nproc},
+                                                                           {"limit_core", &spec.limit_core},
+                                                                           {"limit_memlock", &spec.limit_memlock}};
+    for (const auto& [field, value] : limits)
+        if (*value && **value != kLimitInfinity && **value > SpecLimits::max_limit_value)
+            add(field, std::to_string(**value) + " is beyond any real limit; use \"infinity\"");
+    if (spec.limit_nofile && *spec.limit_nofile < 3) add("limit_nofile", "an app needs at least 3 file descriptors (stdio)");
     return problems;
 }
 

@@ -14,9 +14,11 @@
 #include <functional>
 #include <iostream>
 
+#include "bus/authorization.h"
 #include "bus/bus_connection.h"
 #include "bus/manager_object.h"
 #include "cgroup/cgroup_tree.h"
+#include "config/daemon_config.h"
 #include "daemon/bus_choice.h"
 #include "event/event_loop.h"
 #include "god/manager.h"
@@ -85,6 +87,8 @@ int run_daemon(const DaemonOptions& opt) {
                      "process group escapes stop", why);
     }
 
+    // Who may manage apps (bus/authorization.h): admin_group of pmd.toml, and polkit where it answers.
+    pmd::configure_access(pmd::make_access_rules(pmd::load_daemon_config(opt.config).admin_group, true));
     pmd::FileOutputRouter output(opt.log_dir);
     pmd::Manager manager(loop, tree.get(), output);
 

@@ -94,6 +94,16 @@ struct AppSpec {
     bool reuse_port = false;              // instances bind themselves with SO_REUSEPORT
     Millis watchdog_sec{0};               // 0 = off; else WATCHDOG=1 expected this often
     HealthCheck health_check;
+    // --- Appended by security (issue 8): how the child is confined besides its user. ---
+    // PR_SET_NO_NEW_PRIVS before exec: setuid binaries and file capabilities cannot raise privileges.
+    bool no_new_privs = false;
+    uint32_t umask = 022;
+    // setrlimit in the child before it drops privileges, soft = hard (systemd's LimitNOFILE=...);
+    // nullopt = inherit pmd's; kLimitInfinity = no limit ("infinity" in app files).
+    std::optional<uint64_t> limit_nofile;
+    std::optional<uint64_t> limit_nproc;
+    std::optional<uint64_t> limit_core;
+    std::optional<uint64_t> limit_memlock;
 
     bool operator==(const AppSpec&) const = default;
 };
@@ -105,6 +115,14 @@ struct SpecLimits {
     static constexpr size_t max_args = 4096;
     static constexpr size_t max_env_bytes = 256 * 1024;
     static constexpr Millis max_duration{std::chrono::hours(24 * 7)};
+    // Appended by security (issue 8).
+    static constexpr size_t max_path_length = 4095;  // PATH_MAX - 1
+    static constexpr size_t max_env_vars = 4096;
+    static constexpr size_t max_command_bytes = 256 * 1024;  // all arguments together
+    static constexpr uint64_t max_limit_value = 1ull << 40;  // anything larger must be "infinity"
 };
 
 }  // namespace pmd
+
+// A limit_* value meaning "no limit" (RLIM_INFINITY).
+inline constexpr uint64_t kLimitInfinity = ~0ull;

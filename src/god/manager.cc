@@ -15,6 +15,7 @@
 
 #include "base/signal_name.h"
 #include "config/spec_validation.h"
+#include "satan/process_limits.h"
 
 namespace pmd {
 namespace {
@@ -219,6 +220,7 @@ void Manager::spawn_instance(App& app, Instance& instance) {
     }
     req.cwd = app.spec.cwd;
     req.credentials = app.plan.credentials;
+    apply_app_limits(app.spec, tree_ ? &instance.cgroup : nullptr, req);
     req.cgroup_fd = tree_ ? instance.cgroup.fd() : -1;
     InstanceOutput output = output_.instance_output(app.spec, instance.index);
     req.stdout_fd = output.stdout_fd.get();

@@ -7,6 +7,8 @@
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -28,7 +30,7 @@ struct ChildFailure {
     int error;
 };
 
-enum Step : int { kStepFds = 1, kStepCwd, kStepGroups, kStepGid, kStepUid, kStepExec };
+enum Step : int { kStepFds = 1, kStepCwd, kStepGroups, kStepGid, kStepUid, kStepExec, kStepLimits, kStepNoNewPrivs };
 
 const char* step_text(int step) {
     switch (step) {
@@ -38,6 +40,8 @@ const char* step_text(int step) {
         case kStepGid: return "cannot switch group";
         case kStepUid: return "cannot switch user";
         case kStepExec: return "cannot execute";
+        case kStepLimits: return "cannot set a resource limit (limit_*)";
+        case kStepNoNewPrivs: return "cannot set no_new_privs";
     }
     return "cannot start";
 }
@@ -98,14 +102,27 @@ const char* step_text(int step) {
     }
 
     umask(req.umask);
+    // Limits first, while still privileged: raising a hard limit needs CAP_SYS_RESOURCE.
+    for (const auto& limit : req.rlimits) {
+        struct rlimit value{static_cast<rlim_t>(limit.value), static_cast<rlim_t>(limit.value)};
+        if (setrlimit(limit.resource, &value) < 0) child_fail(err_fd, kStepLimits);
+    }
     if (req.credentials) {
+        // Groups, then gid, then uid: once the uid is dropped neither of the others may change,
+        // and a gid change after setgroups would keep root's supplementary groups.
         const auto& c = *req.credentials;
         if (geteuid() == 0) {
             if (setgroups(c.groups.size(), c.groups.data()) < 0) child_fail(err_fd, kStepGroups);
         }
         if (setresgid(c.gid, c.gid, c.gid) < 0) child_fail(err_fd, kStepGid);
         if (setresuid(c.uid, c.uid, c.uid) < 0) child_fail(err_fd, kStepUid);
+        // A dropped root must not be able to come back (e.g. a kernel that ignored the call).
+        if (c.uid != 0 && setresuid(0, 0, 0) == 0) {
+            errno = EPERM;
+            child_fail(err_fd, kStepUid);
+        }
     }
+    if (req.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(err_fd, kStepNoNewPrivs);
     // After the credential switch, so a directory the user may not enter is reported as such.
     if (chdir(req.cwd.c_str()) < 0) child_fail(err_fd, kStepCwd);
     execve(req.path.c_str(), argv, envp);

@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,6 +23,13 @@ struct Credentials {
     std::vector<gid_t> groups;
 };
 
+// One setrlimit applied in the child before it drops privileges (so a hard limit may be raised
+// by a root pmd); value is both soft and hard limit, RLIM_INFINITY for none.
+struct ResourceLimit {
+    int resource = 0;  // RLIMIT_NOFILE, RLIMIT_CORE...
+    uint64_t value = 0;
+};
+
 struct SpawnRequest {
     std::string path;               // absolute path of the executable (see resolve_executable)
     std::vector<std::string> argv;  // argv[0] as the user wrote it
@@ -34,6 +42,8 @@ struct SpawnRequest {
     std::vector<int> pass_fds;               // become fds 3, 4, ... (LISTEN_FDS)
     bool set_listen_pid = false;             // add LISTEN_PID=<child pid> (known only in the child)
     mode_t umask = 022;
+    std::vector<ResourceLimit> rlimits;
+    bool no_new_privs = false;               // PR_SET_NO_NEW_PRIVS: setuid binaries cannot raise privileges
 };
 
 ProcessRef spawn(const SpawnRequest& request);

@@ -152,6 +152,12 @@ PmdHarness::PmdHarness(HarnessOptions options) : options_(std::move(options)) {
         << (dir_ / "bus").string()
         << "</listen><auth>EXTERNAL</auth><policy context=\"default\"><allow send_destination=\"*\" eavesdrop=\"true\"/>"
            "<allow eavesdrop=\"true\"/><allow own=\"*\"/><allow user=\"*\"/></policy></busconfig>\n";
+    if (!options_.bus_config.empty()) {
+        std::string text = options_.bus_config;
+        if (auto at = text.find("@LISTEN@"); at != std::string::npos)
+            text.replace(at, 8, "unix:path=" + (dir_ / "bus").string());
+        std::ofstream(dir_ / "bus.conf", std::ios::trunc) << text;
+    }
     int ready[2];
     if (pipe2(ready, O_CLOEXEC) < 0) throw std::runtime_error("pipe");
     pid_t pid = spawn_process({"dbus-daemon", "--config-file=" + (dir_ / "bus.conf").string(), "--nofork", "--print-address=3"},

@@ -52,6 +52,9 @@ bool wait_pid_gone(pid_t pid, std::chrono::milliseconds deadline);
 
 struct HarnessOptions {
     std::vector<std::string> extra_pmd_args;
+    // Replaces the permissive bus configuration (e.g. a system-type bus with the shipped policy);
+    // "@LISTEN@" in it stands for the listen address.
+    std::string bus_config;
 };
 
 class PmdHarness {
