@@ -841,8 +841,8 @@ def main():
                         results[m.name].setdefault(f"{key}_cpu", []).append((cpu_ns(m.daemon_pid) - c0) / 1e9 / n)
                         if n == 100:
                             c0 = cpu_ns(m.daemon_pid)
-                            t, gone = timed_stop_all(m, n)
-                            results[m.name].setdefault("stop100", []).append(t)
+                            t_stop, gone = timed_stop_all(m, n)
+                            results[m.name].setdefault("stop100", []).append(t_stop)
                             results[m.name].setdefault("stop100_gone", []).append(gone)
                             results[m.name].setdefault("stop100_cpu", []).append((cpu_ns(m.daemon_pid) - c0) / 1e9)
                         m.delete_all()
