@@ -105,6 +105,14 @@ class Kids:
         return got
 
 
+def cgroup2_mount():
+    for line in (read("/proc/self/mounts") or "").splitlines():
+        f = line.split()
+        if len(f) > 2 and f[2] == "cgroup2":
+            return f[1]
+    return "/sys/fs/cgroup"
+
+
 def vmrss_kib(pid, field="VmRSS"):
     """VmRSS (or RssAnon: the private part, without mapped libraries) in KiB."""
     for line in (read(f"/proc/{pid}/status") or "").splitlines():
@@ -215,6 +223,11 @@ class Pmd(Manager):
         self.daemon_pid = p.pid
         if not wait_until(lambda: self.run(self.ctl("ping"), check=False).returncode == 0, 10, 0.02):
             raise RuntimeError("pmd did not answer ping within 10 s; see " + errf.name)
+        # pmd's own cgroup subtree (it sits in <root>/supervisor): removed at the end
+        self.cgroot = None
+        for line in (read(f"/proc/{self.daemon_pid}/cgroup") or "").splitlines():
+            if line.startswith("0::") and line.rstrip().endswith("/supervisor"):
+                self.cgroot = cgroup2_mount() + os.path.dirname(line[3:].rstrip())
 
     def start_cmd(self, n, app=None):
         return self.ctl("start", "-n", app or f"w{n}", "-i", str(n), "--", *self.worker(n))
@@ -236,9 +249,8 @@ class Pmd(Manager):
             self.run(self.ctl("delete", "all"), check=False)
         self.terminate(5)
         # anything left in our own cgroup subtree (pmd names it after the state dir) is ours
-        key = self.state.strip("/").replace("/", "-")
-        root = f"/sys/fs/cgroup/unified/pmd.slice/{key}"
-        if os.path.isdir(root):
+        root = getattr(self, "cgroot", None)
+        if root and os.path.isdir(root):
             dirs = []
             for d, _, _ in os.walk(root):
                 dirs.append(d)
@@ -595,11 +607,20 @@ def fmt(v, unit):
     return f"{v:g}"
 
 
+def pm2_version():
+    try:
+        pkg = os.path.join(os.path.dirname(os.path.realpath(shutil.which("pm2"))), "..", "package.json")
+        with open(pkg) as f:
+            return json.load(f)["version"]
+    except (OSError, TypeError, KeyError, ValueError):
+        return "?"
+
+
 def machine_info():
     mem = next((l.split()[1] for l in (read("/proc/meminfo") or "").splitlines() if l.startswith("MemTotal")), "?")
     cpu = next((l.split(":", 1)[1].strip() for l in (read("/proc/cpuinfo") or "").splitlines()
                 if l.startswith("model name")), "?")
-    cg2 = "/sys/fs/cgroup/unified" if os.path.isdir("/sys/fs/cgroup/unified") else "/sys/fs/cgroup"
+    cg2 = cgroup2_mount()
     ctrls = (read(os.path.join(cg2, "cgroup.controllers")) or "").strip()
 
     def ver(argv):
@@ -614,7 +635,8 @@ def machine_info():
         "loadavg_start": (read("/proc/loadavg") or "?").split()[0],
         "cgroup": f"cgroup2 at {cg2} (controllers: {ctrls or 'none'}), v1 hierarchies beside it"
         if cg2.endswith("unified") else f"cgroup2 at {cg2} (controllers: {ctrls or 'none'})",
-        "node": ver(["node", "--version"]), "pm2": ver(["pm2", "--version"]),
+        # not `pm2 --version`: that starts a God daemon in ~/.pm2
+        "node": ver(["node", "--version"]), "pm2": pm2_version(),
         "supervisord": ver(["supervisord", "--version"]), "python": sys.version.split()[0],
         # bench/run says which commit it built; else the repo's HEAD
         "pmd_commit": os.environ.get("PMD_BENCH_COMMIT") or subprocess.run(
