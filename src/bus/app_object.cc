@@ -35,6 +35,8 @@ std::map<std::string, sdbus::Variant> instance_dict(Manager& manager, const App&
     d["cpu_usage_nsec"] = sdbus::Variant(s.cpu_usage_nsec);
     d["processes"] = sdbus::Variant(s.processes);
     d["cgroup"] = sdbus::Variant(instance.cgroup ? instance.cgroup.relative() : std::string());
+    d["ready"] = sdbus::Variant(instance.ready);
+    d["status"] = sdbus::Variant(instance.status_text);
     if (instance.last_exit) {
         d["last_exit_pid"] = sdbus::Variant(static_cast<int32_t>(instance.last_exit->pid));
         d["last_exit_reason"] = sdbus::Variant(instance.last_exit->reason);
@@ -46,8 +48,12 @@ std::map<std::string, sdbus::Variant> instance_dict(Manager& manager, const App&
 
 std::vector<std::map<std::string, sdbus::Variant>> instance_dicts(Manager& manager, const App& app) {
     std::vector<std::map<std::string, sdbus::Variant>> out;
-    out.reserve(app.instances.size());
+    out.reserve(app.instances.size() + app.incoming.size());
     for (const auto& instance : app.instances) out.push_back(instance_dict(manager, app, *instance));
+    for (const auto& instance : app.incoming) {
+        out.push_back(instance_dict(manager, app, *instance));
+        out.back()["incoming"] = sdbus::Variant(true);
+    }
     return out;
 }
 
@@ -95,6 +101,16 @@ void AppObject::Delete(sdbus::Result<>&& result) {
     manager_.remove(name_, reply_when_done(std::move(result)));
 }
 
+void AppObject::Reload(sdbus::Result<>&& result) {
+    guarded([&] { require_manager(getObject(), "reload apps"); });
+    manager_.reload(name_, reply_when_done(std::move(result)));
+}
+
+void AppObject::Scale(sdbus::Result<>&& result, uint32_t instances) {
+    guarded([&] { require_manager(getObject(), "scale apps"); });
+    manager_.scale(name_, instances, reply_when_done(std::move(result)));
+}
+
 void AppObject::Signal(const int32_t& signal) {
     guarded([&] {
         require_app_manager(getObject(), manager_, name_, "signal");
@@ -125,6 +141,21 @@ std::map<std::string, sdbus::Variant> AppObject::Spec() {
         return encode_spec(may_read_secrets(getObject(), a) ? a.spec : redacted_spec(a.spec));
     });
 }
+std::map<std::string, sdbus::Variant> AppObject::properties() {
+    std::map<std::string, sdbus::Variant> d;
+    d["Name"] = sdbus::Variant(Name());
+    d["State"] = sdbus::Variant(State());
+    d["User"] = sdbus::Variant(User());
+    d["Owner"] = sdbus::Variant(Owner());
+    d["Restarts"] = sdbus::Variant(Restarts());
+    d["Pids"] = sdbus::Variant(Pids());
+    d["Instances"] = sdbus::Variant(Instances());
+    d["Spec"] = sdbus::Variant(Spec());
+    d["CgroupPath"] = sdbus::Variant(CgroupPath());
+    d["StatsSource"] = sdbus::Variant(StatsSource());
+    return d;
+}
+
 std::string AppObject::CgroupPath() { return guarded([&] { return app().cgroup.relative(); }); }
 std::string AppObject::StatsSource() { return manager_.stats_source(); }
 

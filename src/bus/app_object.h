@@ -26,6 +26,11 @@ public:
 
     // Announces State, Restarts, Pids and (invalidated) Instances.
     void emit_changed();
+    // The org.pmd.God1.App properties as one dictionary (what GetAll returns), for DescribeApp.
+    std::map<std::string, sdbus::Variant> properties();
+    // Announces Figures and DroppedLines with their values (app_object_logs.cc); the manager
+    // object calls it once a second.
+    void emit_figures();
 
 private:
     const App& app() const;
@@ -33,6 +38,8 @@ private:
     void Stop(sdbus::Result<>&& result) override;
     void Restart(sdbus::Result<>&& result) override;
     void Delete(sdbus::Result<>&& result) override;
+    void Reload(sdbus::Result<>&& result) override;
+    void Scale(sdbus::Result<>&& result, uint32_t instances) override;
     void Signal(const int32_t& signal) override;
     std::string Name() override { return name_; }
     std::string State() override;
@@ -44,6 +51,11 @@ private:
     std::map<std::string, sdbus::Variant> Spec() override;
     std::string CgroupPath() override;
     std::string StatsSource() override;
+    // Logs and figures (app_object_logs.cc).
+    std::vector<sdbus::Struct<std::string, int32_t, std::string>> LogFiles() override;
+    std::vector<std::string> LogSinks() override;
+    uint64_t DroppedLines() override;
+    std::vector<std::map<std::string, sdbus::Variant>> Figures() override;
 
     Manager& manager_;
     std::string name_;

@@ -1,5 +1,6 @@
 #include "bus/manager_object.h"
 
+#include "bus/authorization.h"
 #include "bus/bus_errors.h"
 #include "bus/caller.h"
 #include "bus/spec_codec.h"
@@ -11,6 +12,7 @@ ManagerObject::ManagerObject(sdbus::IConnection& connection, EventLoop& loop, Ma
     : AdaptorInterfaces(connection, "/org/pmd/God1"), connection_(connection), loop_(loop), manager_(manager) {
     registerAdaptor();
     manager_.set_observer(this);
+    publish_figures();
 }
 
 ManagerObject::~ManagerObject() {
@@ -74,6 +76,16 @@ void ManagerObject::Delete(sdbus::Result<>&& result, std::string name) {
     manager_.remove(name, reply_when_done(std::move(result)));
 }
 
+void ManagerObject::Reload(sdbus::Result<>&& result, std::string name) {
+    guarded([&] { require_manager(getObject(), "reload apps"); });
+    manager_.reload(name, reply_when_done(std::move(result)));
+}
+
+void ManagerObject::Scale(sdbus::Result<>&& result, std::string name, uint32_t instances) {
+    guarded([&] { require_manager(getObject(), "scale apps"); });
+    manager_.scale(name, instances, reply_when_done(std::move(result)));
+}
+
 void ManagerObject::Signal(const std::string& name, const int32_t& signal) {
     guarded([&] {
         require_app_manager(getObject(), manager_, name, "signal");
@@ -92,6 +104,7 @@ std::vector<std::map<std::string, sdbus::Variant>> ManagerObject::ListApps() {
             d["owner"] = sdbus::Variant(static_cast<uint32_t>(app->owner));
             d["restarts"] = sdbus::Variant(app->restarts());
             d["path"] = sdbus::Variant(sdbus::ObjectPath(app_object_path(app->spec.name)));
+            d["cgroup"] = sdbus::Variant(app->cgroup.relative());
             d["instances"] = sdbus::Variant(instance_dicts(manager_, *app));
             out.push_back(std::move(d));
         }
@@ -104,6 +117,20 @@ sdbus::ObjectPath ManagerObject::GetApp(const std::string& name) {
         if (!manager_.find(name))
             throw Error(Error::Kind::NoSuchApp, "no app named '" + name + "' (pmctl ls lists the apps)");
         return sdbus::ObjectPath(app_object_path(name));
+    });
+}
+
+std::map<std::string, sdbus::Variant> ManagerObject::DescribeApp(const std::string& name) {
+    return guarded([&] {
+        const App* app = manager_.find(name);
+        auto it = objects_.find(name);
+        if (!app || it == objects_.end())
+            throw Error(Error::Kind::NoSuchApp, "no app named '" + name + "' (pmctl ls lists the apps)");
+        auto d = it->second->properties();
+        // A method call knows its caller, so the owner sees the real spec here.
+        Caller caller = current_caller(getObject());
+        d["Spec"] = sdbus::Variant(encode_spec(may_read_app_secrets(caller, *app) ? app->spec : redacted_spec(app->spec)));
+        return d;
     });
 }
 

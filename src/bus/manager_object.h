@@ -36,11 +36,18 @@ private:
     void Stop(sdbus::Result<>&& result, std::string name) override;
     void Restart(sdbus::Result<>&& result, std::string name) override;
     void Delete(sdbus::Result<>&& result, std::string name) override;
+    void Reload(sdbus::Result<>&& result, std::string name) override;
+    void Scale(sdbus::Result<>&& result, std::string name, uint32_t instances) override;
     void Signal(const std::string& name, const int32_t& signal) override;
     std::vector<std::map<std::string, sdbus::Variant>> ListApps() override;
     sdbus::ObjectPath GetApp(const std::string& name) override;
+    std::map<std::string, sdbus::Variant> DescribeApp(const std::string& name) override;
     std::string Ping() override;
     std::string Version() override;
+    // Logs (manager_object_logs.cc).
+    void ReopenLogs() override;
+    void FlushLogs(const std::string& name) override;
+    void publish_figures();
     std::string CgroupMode() override;
     std::string CgroupRoot() override;
 
@@ -52,6 +59,7 @@ private:
     std::map<std::string, std::unique_ptr<AppObject>> objects_;
     std::set<std::string> dirty_;
     EventSource flush_;
+    EventSource figures_;  // 1 s: AppObject::emit_figures of apps with instances
 };
 
 }  // namespace pmd

@@ -147,8 +147,10 @@ CgroupDir CgroupTree::make_app_dir(const std::string& app) const {
     return dir;
 }
 
-CgroupDir CgroupTree::make_instance_dir(const CgroupDir& app_dir, unsigned index) const {
-    return CgroupDir::create(mount_, join(app_dir.relative(), std::to_string(index)));
+CgroupDir CgroupTree::make_instance_dir(const CgroupDir& app_dir, unsigned index, unsigned generation) const {
+    std::string name = std::to_string(index);
+    if (generation > 0) name += "." + std::to_string(generation);
+    return CgroupDir::create(mount_, join(app_dir.relative(), name));
 }
 
 std::vector<std::string> CgroupTree::leftover_instances() const {

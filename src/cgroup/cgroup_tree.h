@@ -2,7 +2,7 @@
 //
 //   <root>/supervisor/          pmd itself (cgroup2's no-internal-process rule forbids
 //                               processes in <root> once it has controllers enabled below)
-//   <root>/apps/<app>.app/<n>/  one cgroup per instance
+//   <root>/apps/<app>.app/<n>/  one cgroup per instance (<n>.<generation> after a reload)
 //
 // <root> is, in order: the --cgroup option; the parent of our own cgroup when we already
 // sit in a "supervisor" leaf (restarted or re-executed pmd); our own cgroup when it was
@@ -40,7 +40,9 @@ public:
 
     // <root>/apps/<app>.app, with the controllers enabled for its children.
     CgroupDir make_app_dir(const std::string& app) const;
-    CgroupDir make_instance_dir(const CgroupDir& app_dir, unsigned index) const;
+    // "<index>" for an instance's first generation, "<index>.<generation>" for the replacements
+    // a rolling reload starts beside the running one.
+    CgroupDir make_instance_dir(const CgroupDir& app_dir, unsigned index, unsigned generation) const;
 
     // Relative paths of instance cgroups left populated by an earlier daemon.
     std::vector<std::string> leftover_instances() const;

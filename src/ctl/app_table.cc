@@ -52,7 +52,7 @@ std::string layout(const std::vector<Row>& rows) {
 
 std::string render_app_table(const std::vector<VariantDict>& apps) {
     if (apps.empty()) return "No apps. Start one with: pmctl start -n NAME -- COMMAND [ARG...]\n";
-    std::vector<Row> rows{{"NAME", "ID", "PID", "STATE", "RESTARTS", "UPTIME", "CPU", "MEMORY", "USER"}};
+    std::vector<Row> rows{{"NAME", "ID", "PID", "STATE", "READY", "RESTARTS", "UPTIME", "CPU", "MEMORY", "USER", "STATUS"}};
     size_t instances_total = 0, online = 0;
     for (const auto& app : apps) {
         auto name = get_or<std::string>(app, "name", "?");
@@ -64,11 +64,15 @@ std::string render_app_table(const std::vector<VariantDict>& apps) {
             bool running = state == "online" || state == "stopping";
             ++instances_total;
             online += state == "online";
-            rows.push_back({name, std::to_string(get_or<uint32_t>(inst, "index", 0)), pid ? std::to_string(pid) : "-",
-                            state, std::to_string(get_or<uint32_t>(inst, "restarts", 0)),
+            std::string id = std::to_string(get_or<uint32_t>(inst, "index", 0));
+            if (get_or<bool>(inst, "incoming", false)) id += "+";  // a reload's replacement, not serving yet
+            rows.push_back({name, id, pid ? std::to_string(pid) : "-", state,
+                            running ? (get_or<bool>(inst, "ready", false) ? "yes" : "no") : "-",
+                            std::to_string(get_or<uint32_t>(inst, "restarts", 0)),
                             running ? format_duration(std::chrono::milliseconds(get_or<uint64_t>(inst, "uptime_ms", 0))) : "-",
                             running ? percent(get_or<double>(inst, "cpu_percent", 0)) : "-",
-                            running ? format_size(get_or<uint64_t>(inst, "memory_bytes", 0)) : "-", user});
+                            running ? format_size(get_or<uint64_t>(inst, "memory_bytes", 0)) : "-", user,
+                            get_or<std::string>(inst, "status", "")});
         }
     }
     std::ostringstream out;
@@ -106,7 +110,11 @@ std::string render_app_description(const VariantDict& p) {
                 << percent(get_or<double>(inst, "cpu_percent", 0)) << ", memory "
                 << format_size(get_or<uint64_t>(inst, "memory_bytes", 0)) << ", processes "
                 << get_or<uint32_t>(inst, "processes", 0);
+        if (state == "online") out << ", ready " << (get_or<bool>(inst, "ready", false) ? "yes" : "no");
+        if (get_or<bool>(inst, "incoming", false)) out << " (replacement being started by a reload)";
         out << "\n    cgroup " << get_or<std::string>(inst, "cgroup", "-") << "\n";
+        auto status = get_or<std::string>(inst, "status", "");
+        if (!status.empty()) out << "    status: " << status << "\n";
         auto last = get_or<std::string>(inst, "last_exit", "");
         if (!last.empty()) out << "    last exit: pid " << get_or<int32_t>(inst, "last_exit_pid", 0) << " " << last << "\n";
     }

@@ -54,6 +54,10 @@ void GodClient::signal(const std::string& name, int signal) {
     call([&] { manager_->callMethod("Signal").onInterface(kManager).withTimeout(kShortCall).withArguments(name, signal); });
 }
 
+void GodClient::scale(const std::string& name, uint32_t instances) {
+    call([&] { manager_->callMethod("Scale").onInterface(kManager).withTimeout(kLongCall).withArguments(name, instances); });
+}
+
 std::vector<VariantDict> GodClient::list_apps() {
     return call([&] {
         std::vector<VariantDict> apps;
@@ -64,12 +68,8 @@ std::vector<VariantDict> GodClient::list_apps() {
 
 VariantDict GodClient::describe(const std::string& name) {
     return call([&] {
-        sdbus::ObjectPath path;
-        manager_->callMethod("GetApp").onInterface(kManager).withTimeout(kShortCall).withArguments(name).storeResultsTo(path);
-        auto app = sdbus::createProxy(*connection_, kService, path);
         VariantDict props;
-        app->callMethod("GetAll").onInterface("org.freedesktop.DBus.Properties").withTimeout(kShortCall)
-            .withArguments(std::string(kApp)).storeResultsTo(props);
+        manager_->callMethod("DescribeApp").onInterface(kManager).withTimeout(kShortCall).withArguments(name).storeResultsTo(props);
         return props;
     });
 }

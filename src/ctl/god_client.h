@@ -32,6 +32,7 @@ public:
     // "Stop", "Restart", "Delete" on a name or "all"; waits for completion.
     void act(const std::string& method, const std::string& name);
     void signal(const std::string& name, int signal);
+    void scale(const std::string& name, uint32_t instances);
     std::vector<VariantDict> list_apps();
     VariantDict describe(const std::string& name);
     std::string ping();

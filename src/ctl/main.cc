@@ -33,6 +33,11 @@ struct StartOptions {
     std::string kill_timeout, restart_delay, min_uptime;
     std::optional<uint32_t> max_restarts;
     bool no_autorestart = false;
+    std::vector<std::string> listen;
+    bool wait_ready = false;
+    bool reuse_port = false;
+    std::string listen_timeout, watchdog;
+    std::optional<uint32_t> reload_batch;
     std::vector<std::string> only;
     std::vector<std::string> command;
 };
@@ -89,6 +94,12 @@ VariantDict spec_from_flags(const StartOptions& o) {
     if (!o.min_uptime.empty()) spec["min_uptime"] = sdbus::Variant(checked_duration("--min-uptime", o.min_uptime));
     if (o.max_restarts) spec["max_restarts"] = sdbus::Variant(static_cast<int64_t>(*o.max_restarts));
     if (o.no_autorestart) spec["autorestart"] = sdbus::Variant(false);
+    if (!o.listen.empty()) spec["listen"] = sdbus::Variant(o.listen);
+    if (o.wait_ready) spec["wait_ready"] = sdbus::Variant(true);
+    if (o.reuse_port) spec["reuse_port"] = sdbus::Variant(true);
+    if (!o.listen_timeout.empty()) spec["listen_timeout"] = sdbus::Variant(checked_duration("--listen-timeout", o.listen_timeout));
+    if (!o.watchdog.empty()) spec["watchdog_sec"] = sdbus::Variant(checked_duration("--watchdog", o.watchdog));
+    if (o.reload_batch) spec["reload_batch"] = sdbus::Variant(static_cast<int64_t>(*o.reload_batch));
     return spec;
 }
 
@@ -140,6 +151,14 @@ int main(int argc, char** argv) {
     start_cmd->add_option("--max-restarts", start.max_restarts, "Unstable restarts before the app is errored (default 16)");
     start_cmd->add_option("--min-uptime", start.min_uptime, "A run shorter than this is unstable (default 1s)");
     start_cmd->add_flag("--no-autorestart", start.no_autorestart, "Do not restart instances that exit");
+    start_cmd->add_option("--listen", start.listen,
+                          "Socket pmd binds once and passes to every instance (LISTEN_FDS): tcp:HOST:PORT, "
+                          "tcp6:[ADDR]:PORT, unix:/path; repeatable");
+    start_cmd->add_flag("--wait-ready", start.wait_ready, "An instance is ready only once it sends READY=1 (sd_notify)");
+    start_cmd->add_flag("--reuse-port", start.reuse_port, "Instances bind their own ports (SO_REUSEPORT); pmd passes no socket");
+    start_cmd->add_option("--listen-timeout", start.listen_timeout, "How long readiness may take (default 3s, as PM2)");
+    start_cmd->add_option("--watchdog", start.watchdog, "Kill and replace an instance silent (no WATCHDOG=1) this long");
+    start_cmd->add_option("--reload-batch", start.reload_batch, "Instances replaced at a time by reload (default 1)");
     start_cmd->add_option("--only", start.only, "With an app file: start only these apps")->delimiter(',');
     start_cmd->add_option("command", start.command, "The command and its arguments, after --")->required();
 
@@ -152,6 +171,12 @@ int main(int argc, char** argv) {
         sub->add_option("name", target, "App name, or 'all'")->required();
         actions.emplace_back(sub, method);
     }
+    auto* reload_cmd = cli.add_subcommand("reload", "Rolling reload: replace instances one batch at a time, no dropped connection");
+    reload_cmd->add_option("name", target, "App name, or 'all'")->required();
+    std::string scale_text;
+    auto* scale_cmd = cli.add_subcommand("scale", "Change the number of instances of an app, live");
+    scale_cmd->add_option("name", target, "App name")->required();
+    scale_cmd->add_option("instances", scale_text, "New number of instances, or 'max' for one per CPU")->required();
     bool json = false;
     auto* ls_cmd = cli.add_subcommand("ls", "List apps and their instances");
     ls_cmd->alias("list");
@@ -185,6 +210,26 @@ int main(int argc, char** argv) {
         for (auto& [sub, method] : actions) {
             if (!sub->parsed()) continue;
             client.act(method, target);
+            return 0;
+        }
+        if (reload_cmd->parsed()) {
+            client.act("Reload", target);
+            return 0;
+        }
+        if (scale_cmd->parsed()) {
+            uint32_t n = 0;
+            if (scale_text != "max") {
+                size_t used = 0;
+                long value = -1;
+                try {
+                    value = std::stol(scale_text, &used);
+                } catch (const std::exception&) {
+                }
+                if (value < 1 || used != scale_text.size())
+                    throw CtlFailure(2, "scale: '" + scale_text + "' is not a positive number or 'max'");
+                n = static_cast<uint32_t>(value);
+            }
+            client.scale(target, n);
             return 0;
         }
         if (ls_cmd->parsed()) {

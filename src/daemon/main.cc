@@ -91,6 +91,7 @@ int run_daemon(const DaemonOptions& opt) {
     pmd::configure_access(pmd::make_access_rules(pmd::load_daemon_config(opt.config).admin_group, true));
     pmd::FileOutputRouter output(opt.log_dir);
     pmd::Manager manager(loop, tree.get(), output);
+    manager.enable_notify(opt.state_dir + "/notify");
 
     auto connection = opt.bus.connect();
     pmd::BusConnection bus(loop, std::move(connection));

@@ -27,6 +27,7 @@ std::string App::state() const {
         }
     }
     if (deleting || stopping) return "stopping";
+    if (reloading) return "reloading";
     if (online == instances.size() && online > 0) return "online";
     if (waiting) return "launching";
     if (errored) return "errored";
@@ -38,6 +39,13 @@ uint32_t App::restarts() const {
     uint32_t total = 0;
     for (const auto& i : instances) total += i->restarts;
     return total;
+}
+
+std::vector<Instance*> App::all_instances() const {
+    std::vector<Instance*> out;
+    for (const auto& i : instances) out.push_back(i.get());
+    for (const auto& i : incoming) out.push_back(i.get());
+    return out;
 }
 
 std::vector<pid_t> App::pids() const {

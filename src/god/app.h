@@ -8,6 +8,11 @@
 //   stopped          not running and not meant to be (stopped by request, or autorestart off)
 //   errored          not running because restarting failed or was given up (max_restarts,
 //                    exec failure); last_exit says why
+//
+// Readiness is separate from the state: an online instance is ready once it sent READY=1
+// (wait_ready) or has stayed up listen_timeout (otherwise), as PM2 decides when a reload may
+// go on. A rolling reload starts a replacement for a slot in App::incoming, waits for it to be
+// ready, stops the old one, then moves the replacement into App::instances.
 #pragma once
 
 #include <sys/types.h>
@@ -21,6 +26,7 @@
 
 #include "base/unique_fd.h"
 #include "cgroup/cgroup_dir.h"
+#include "cluster/listen_socket_set.h"
 #include "cgroup/cgroup_events_watcher.h"
 #include "event/event_loop.h"
 #include "god/app_spec.h"
@@ -42,9 +48,12 @@ struct ExitRecord {
 
 class Instance {
 public:
-    Instance(unsigned index, const AppSpec& spec) : index(index), policy(spec) {}
+    Instance(uint64_t serial, unsigned index, unsigned generation, const AppSpec& spec)
+        : serial(serial), index(index), generation(generation), policy(spec) {}
 
-    unsigned index;
+    uint64_t serial;      // unique in the daemon's life: pending callbacks find instances by it
+    unsigned index;       // the slot, 0..instances-1 (PMD_INSTANCE)
+    unsigned generation;  // bumped by each reload of the slot; names the cgroup
     InstanceState state = InstanceState::Stopped;
     bool want_running = false;
     ProcessRef process;
@@ -53,6 +62,14 @@ public:
     uint32_t restarts = 0;  // every respawn, automatic or asked for
     uint64_t started_usec = 0;
     std::optional<ExitRecord> last_exit;
+
+    bool ready = false;
+    std::string status_text;  // last STATUS= from the instance
+    bool watchdog_fired = false;
+    EventSource ready_timer;     // listen_timeout (extended by EXTEND_TIMEOUT_USEC)
+    EventSource watchdog_timer;  // watchdog_sec after the last WATCHDOG=1
+    // Run once when readiness is decided: true = ready, false = failed (with why).
+    std::vector<std::function<void(bool, const std::string&)>> on_ready;
 
     EventSource exit_watch;   // pidfd readable
     EventSource timer;        // kill_timeout while stopping, restart delay while waiting
@@ -82,13 +99,18 @@ public:
     LaunchPlan plan;
     uid_t owner = 0;
     CgroupDir cgroup;
+    ListenSocketSet sockets;
     std::vector<std::unique_ptr<Instance>> instances;
+    std::vector<std::unique_ptr<Instance>> incoming;  // replacements of a running reload
     bool deleting = false;
+    bool reloading = false;
 
     // Derived from the instances: see state_name() of the app in app.cc.
     std::string state() const;
     uint32_t restarts() const;
     std::vector<pid_t> pids() const;
+    // Every instance, serving or incoming.
+    std::vector<Instance*> all_instances() const;
 };
 
 }  // namespace pmd

@@ -41,7 +41,7 @@ struct AppSpec {
     std::vector<std::string> command;  // argv; command[0] is resolved against PATH and cwd
     std::string cwd;                   // absolute; empty = "/" for system apps
     std::map<std::string, std::string> env;
-    uint32_t instances = 1;            // 0 is never stored: "max" is resolved to the CPU count
+    uint32_t instances = 1;            // 0 = "max": one per CPU, resolved when instances start
     std::string user;                  // empty = the daemon's user (or the caller's, see bus/)
     std::string group;                 // empty = the user's primary group
 
@@ -104,6 +104,8 @@ struct AppSpec {
     std::optional<uint64_t> limit_nproc;
     std::optional<uint64_t> limit_core;
     std::optional<uint64_t> limit_memlock;
+    // Instances replaced at a time by a rolling reload (pmd's own; PM2 reloads one at a time).
+    uint32_t reload_batch = 1;
 
     bool operator==(const AppSpec&) const = default;
 };

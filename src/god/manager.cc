@@ -9,10 +9,12 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
+#include "base/quantity.h"
 #include "base/signal_name.h"
 #include "config/spec_validation.h"
 #include "satan/process_limits.h"
@@ -47,6 +49,12 @@ std::vector<std::string> build_env(const AppSpec& spec, const std::optional<Cred
     return out;
 }
 
+// instances = 0 is PM2's "max": one per CPU, decided when instances are started, so a dump
+// restored on another machine follows that machine's CPU count.
+uint32_t instance_count(uint32_t configured) {
+    return configured ? configured : std::max(1u, std::thread::hardware_concurrency());
+}
+
 }  // namespace
 
 Manager::Manager(EventLoop& loop, CgroupTree* tree, OutputRouter& output)
@@ -55,6 +63,10 @@ Manager::Manager(EventLoop& loop, CgroupTree* tree, OutputRouter& output)
 }
 
 Manager::~Manager() = default;
+
+void Manager::enable_notify(const std::string& path) {
+    notify_ = std::make_unique<NotifySocket>(loop_, path, [this](pid_t pid, const auto& fields) { on_notify(pid, fields); });
+}
 
 const App* Manager::find(const std::string& name) const {
     auto it = apps_.find(name);
@@ -74,11 +86,20 @@ App& Manager::get(const std::string& name) {
     return *it->second;
 }
 
-Instance* Manager::lookup(uint64_t app_id, const std::string& app_name, unsigned index) {
-    auto it = apps_.find(app_name);
-    if (it == apps_.end() || it->second->id != app_id) return nullptr;
-    auto& instances = it->second->instances;
-    return index < instances.size() ? instances[index].get() : nullptr;
+Manager::InstanceKey Manager::key_of(const App& app, const Instance& instance) const {
+    return {app.id, app.spec.name, instance.serial};
+}
+
+Instance* Manager::lookup(const InstanceKey& key, App** app_out) {
+    auto it = apps_.find(key.app_name);
+    if (it == apps_.end() || it->second->id != key.app_id) return nullptr;
+    for (Instance* i : it->second->all_instances()) {
+        if (i->serial == key.serial) {
+            if (app_out) *app_out = it->second.get();
+            return i;
+        }
+    }
+    return nullptr;
 }
 
 void Manager::changed(const App& app) {
@@ -120,9 +141,12 @@ InstanceStats Manager::stats(const App&, const Instance& constant_instance) {
     return s;
 }
 
+std::unique_ptr<Instance> Manager::make_instance(const App& app, unsigned index, unsigned generation) {
+    return std::make_unique<Instance>(next_serial_++, index, generation, app.spec);
+}
+
 const App& Manager::start(AppSpec spec, uid_t owner) {
     if (spec.cwd.empty()) spec.cwd = "/";
-    if (spec.instances == 0) spec.instances = std::max(1u, std::thread::hardware_concurrency());
     validate_spec(spec);
     if (apps_.count(spec.name))
         throw Error(Error::Kind::AlreadyExists, "an app named '" + spec.name +
@@ -154,11 +178,13 @@ const App& Manager::start(AppSpec spec, uid_t owner) {
     }
     app->plan.base_env = build_env(s, app->plan.credentials, s.user);
     app->plan.executable = resolve_executable(s.command.front(), s.cwd, app->plan.base_env);
+    // Bound once, before any instance exists: a port in use is an answer, not a crash loop.
+    if (!s.listen.empty() && !s.reuse_port) app->sockets = ListenSocketSet::bind_all(s.listen, s.name);
 
     output_.app_added(s);
 
     if (tree_) app->cgroup = tree_->make_app_dir(s.name);
-    for (unsigned i = 0; i < s.instances; ++i) app->instances.push_back(std::make_unique<Instance>(i, s));
+    for (unsigned i = 0; i < instance_count(s.instances); ++i) app->instances.push_back(make_instance(*app, i, 0));
 
     App& ref = *app;
     apps_[ref.spec.name] = std::move(app);
@@ -198,7 +224,8 @@ const App& Manager::start(AppSpec spec, uid_t owner) {
 }
 
 void Manager::spawn_instance(App& app, Instance& instance) {
-    if (tree_ && !instance.cgroup) instance.cgroup = tree_->make_instance_dir(app.cgroup, instance.index);
+    if (tree_ && !instance.cgroup)
+        instance.cgroup = tree_->make_instance_dir(app.cgroup, instance.index, instance.generation);
     if (tree_ && instance.cgroup.populated())
         throw Error(Error::Kind::Busy, "cgroup " + instance.cgroup.relative() +
                                            " still holds processes of an earlier run; they were left alone");
@@ -218,6 +245,15 @@ void Manager::spawn_instance(App& app, Instance& instance) {
         std::erase_if(req.env, [&](const std::string& kv) { return kv.rfind(prefix, 0) == 0; });
         req.env.push_back(prefix + std::to_string(base + instance.index));
     }
+    if (notify_) req.env.push_back("NOTIFY_SOCKET=" + notify_->path());
+    if (app.spec.watchdog_sec.count() > 0)
+        req.env.push_back("WATCHDOG_USEC=" + std::to_string(app.spec.watchdog_sec.count() * 1000));
+    if (!app.sockets.empty()) {
+        req.pass_fds = app.sockets.fds();
+        req.set_listen_pid = true;
+        req.env.push_back("LISTEN_FDS=" + std::to_string(req.pass_fds.size()));
+        req.env.push_back("LISTEN_FDNAMES=" + app.sockets.names());
+    }
     req.cwd = app.spec.cwd;
     req.credentials = app.plan.credentials;
     apply_app_limits(app.spec, tree_ ? &instance.cgroup : nullptr, req);
@@ -232,42 +268,135 @@ void Manager::spawn_instance(App& app, Instance& instance) {
         instance.state = InstanceState::Errored;
         instance.want_running = false;
         instance.last_exit = ExitRecord{0, "exec-failed", 127, e.what()};
+        settle_readiness(app, instance, false, e.what());
         throw Error(e.kind(), "app '" + app.spec.name + "': " + e.what());
     }
     instance.state = InstanceState::Online;
     instance.started_usec = loop_.now_usec();
     instance.cpu_sample_usec = 0;
     instance.cpu_percent = 0;
-    uint64_t id = app.id;
-    std::string name = app.spec.name;
-    unsigned index = instance.index;
-    instance.exit_watch = loop_.add_io(instance.process.pidfd(), EPOLLIN,
-                                       [this, id, name, index](uint32_t) { on_main_exit(id, name, index); });
+    instance.status_text.clear();
+    instance.watchdog_fired = false;
+    auto key = key_of(app, instance);
+    instance.exit_watch = loop_.add_io(instance.process.pidfd(), EPOLLIN, [this, key](uint32_t) { on_main_exit(key); });
+    arm_readiness(app, instance);
     spdlog::debug("{}: pid {} started", label(app, instance), instance.process.pid());
 }
 
-void Manager::on_main_exit(uint64_t app_id, const std::string& app_name, unsigned index) {
-    Instance* instance = lookup(app_id, app_name, index);
+// Readiness, as PM2 decides when a reload may go on: with wait_ready the instance must say
+// READY=1 within listen_timeout (EXTEND_TIMEOUT_USEC may extend it), otherwise it is ready once
+// it has stayed up listen_timeout.
+void Manager::arm_readiness(App& app, Instance& instance) {
+    instance.ready = false;
+    auto key = key_of(app, instance);
+    auto timeout = std::chrono::duration_cast<std::chrono::microseconds>(app.spec.listen_timeout);
+    instance.ready_timer = loop_.add_timer(timeout, [this, key] {
+        App* a = nullptr;
+        Instance* i = lookup(key, &a);
+        if (!i || i->ready || i->state != InstanceState::Online) return;
+        if (a->spec.wait_ready) {
+            std::string why = "did not send READY=1 within listen_timeout " + format_duration(a->spec.listen_timeout);
+            spdlog::warn("{}: {}", label(*a, *i), why);
+            settle_readiness(*a, *i, false, why);
+        } else {
+            settle_readiness(*a, *i, true, "");
+        }
+    });
+}
+
+void Manager::settle_readiness(App& app, Instance& instance, bool ready, const std::string& why) {
+    instance.ready_timer.reset();
+    if (ready && !instance.ready) {
+        instance.ready = true;
+        arm_watchdog(app, instance);
+        changed(app);
+    }
+    auto waiters = std::move(instance.on_ready);
+    instance.on_ready.clear();
+    for (auto& w : waiters) w(ready, why);
+}
+
+void Manager::arm_watchdog(App& app, Instance& instance) {
+    if (app.spec.watchdog_sec.count() <= 0) return;
+    auto key = key_of(app, instance);
+    auto period = std::chrono::duration_cast<std::chrono::microseconds>(app.spec.watchdog_sec);
+    if (instance.watchdog_timer) {
+        instance.watchdog_timer.set_time_usec(loop_.now_usec() + static_cast<uint64_t>(period.count()));
+        return;
+    }
+    instance.watchdog_timer = loop_.add_timer(period, [this, key] {
+        App* a = nullptr;
+        Instance* i = lookup(key, &a);
+        if (!i || i->state != InstanceState::Online) return;
+        spdlog::warn("{}: no WATCHDOG=1 within watchdog_sec {}; killing it", label(*a, *i),
+                     format_duration(a->spec.watchdog_sec));
+        i->watchdog_fired = true;
+        if (tree_) i->cgroup.kill_all();
+        else if (i->process) ::kill(-i->process.pid(), SIGKILL);
+    });
+}
+
+void Manager::on_notify(pid_t sender, const std::map<std::string, std::string>& fields) {
+    // The sender is whoever's cgroup it is in (or, without cgroup2, whose main pid it is):
+    // a worker's child may speak for its instance, a stranger for nobody.
+    std::string cgroup;
+    if (tree_) {
+        std::ifstream in("/proc/" + std::to_string(sender) + "/cgroup");
+        std::string line;
+        while (std::getline(in, line))
+            if (line.rfind("0::", 0) == 0) cgroup = line.substr(3);
+    }
+    for (auto& [name, app] : apps_) {
+        for (Instance* i : app->all_instances()) {
+            bool match = tree_ ? (i->cgroup && i->cgroup.relative() == cgroup)
+                               : (i->process && (i->process.pid() == sender || getpgid(sender) == i->process.pid()));
+            if (!match || i->state != InstanceState::Online) continue;
+            if (auto it = fields.find("STATUS"); it != fields.end()) {
+                i->status_text = it->second.substr(0, 256);
+                changed(*app);
+            }
+            if (auto it = fields.find("READY"); it != fields.end() && it->second == "1" && !i->ready)
+                settle_readiness(*app, *i, true, "");
+            if (auto it = fields.find("WATCHDOG"); it != fields.end() && it->second == "1") arm_watchdog(*app, *i);
+            if (auto it = fields.find("EXTEND_TIMEOUT_USEC"); it != fields.end() && !i->ready && i->ready_timer) {
+                uint64_t extra = std::strtoull(it->second.c_str(), nullptr, 10);
+                i->ready_timer.set_time_usec(loop_.now_usec() + extra);
+            }
+            return;
+        }
+    }
+    spdlog::debug("notify message from pid {} (cgroup '{}') ignored: not an instance of pmd", sender, cgroup);
+}
+
+void Manager::on_main_exit(const InstanceKey& key) {
+    App* app_ptr = nullptr;
+    Instance* instance = lookup(key, &app_ptr);
     if (!instance || !instance->process) return;
     auto status = instance->process.try_reap();
     if (!status) return;
-    App& app = *apps_[app_name];
+    App& app = *app_ptr;
     pid_t pid = instance->process.pid();
     instance->exit_watch.reset();
+    instance->watchdog_timer.reset();
     instance->process.reset();
     instance->last_exit = ExitRecord{pid, status->reason_name(), status->code, status->describe()};
-    if (instance->want_running) spdlog::warn("{}: pid {} {}", label(app, *instance), pid, status->describe());
-    else spdlog::info("{}: pid {} {}", label(app, *instance), pid, status->describe());
+    if (instance->watchdog_fired) {
+        instance->last_exit->reason = "watchdog";
+        instance->last_exit->description = "killed by pmd: no WATCHDOG=1 within watchdog_sec";
+    }
+    if (instance->want_running) spdlog::warn("{}: pid {} {}", label(app, *instance), pid, instance->last_exit->description);
+    else spdlog::info("{}: pid {} {}", label(app, *instance), pid, instance->last_exit->description);
     if (observer_) observer_->instance_exited(app, *instance, *instance->last_exit);
+    if (!instance->ready) settle_readiness(app, *instance, false, instance->last_exit->description + " before it was ready");
 
     // The main process is gone; what it left behind (double-forked children) dies with it,
     // unless a stop is already running its own kill_timeout course.
     if (tree_) {
         if (instance->state != InstanceState::Stopping && instance->cgroup.populated()) instance->cgroup.kill_all();
-        when_empty(app, *instance, [this, app_id, app_name, index] { on_instance_down(app_id, app_name, index); });
+        when_empty(app, *instance, [this, key] { on_instance_down(key); });
     } else {
         ::kill(-pid, SIGKILL);
-        on_instance_down(app_id, app_name, index);
+        on_instance_down(key);
     }
 }
 
@@ -276,11 +405,9 @@ void Manager::when_empty(App& app, Instance& instance, std::function<void()> the
         then();
         return;
     }
-    uint64_t id = app.id;
-    std::string name = app.spec.name;
-    unsigned index = instance.index;
-    instance.empty_watch = watcher_->watch(instance.cgroup.path(), [this, id, name, index, then] {
-        Instance* i = lookup(id, name, index);
+    auto key = key_of(app, instance);
+    instance.empty_watch = watcher_->watch(instance.cgroup.path(), [this, key, then] {
+        Instance* i = lookup(key);
         if (!i || i->cgroup.populated()) return;
         i->empty_watch.reset();
         then();
@@ -292,11 +419,13 @@ void Manager::when_empty(App& app, Instance& instance, std::function<void()> the
     }
 }
 
-void Manager::on_instance_down(uint64_t app_id, const std::string& app_name, unsigned index) {
-    Instance* instance = lookup(app_id, app_name, index);
+void Manager::on_instance_down(const InstanceKey& key) {
+    App* app_ptr = nullptr;
+    Instance* instance = lookup(key, &app_ptr);
     if (!instance) return;
-    App& app = *apps_[app_name];
+    App& app = *app_ptr;
     instance->timer.reset();
+    instance->ready = false;
     uint64_t uptime_ms = (loop_.now_usec() - instance->started_usec) / 1000;
 
     auto settle = [&](InstanceState state) {
@@ -324,21 +453,21 @@ void Manager::on_instance_down(uint64_t app_id, const std::string& app_name, uns
             return;
         case RestartDecision::Action::Restart: break;
     }
-    auto respawn = [this, app_id, app_name, index] {
-        Instance* i = lookup(app_id, app_name, index);
+    auto respawn = [this, key] {
+        App* a = nullptr;
+        Instance* i = lookup(key, &a);
         if (!i || !i->want_running) return;
-        App& a = *apps_[app_name];
         i->timer.reset();
         ++i->restarts;
         try {
-            spawn_instance(a, *i);
+            spawn_instance(*a, *i);
         } catch (const Error& e) {
             spdlog::error("{}", e.what());
             auto waiters = std::move(i->on_down);
             i->on_down.clear();
             for (auto& w : waiters) w();
         }
-        changed(a);
+        changed(*a);
     };
     if (decision.delay.count() == 0) {
         respawn();
@@ -346,7 +475,7 @@ void Manager::on_instance_down(uint64_t app_id, const std::string& app_name, uns
     }
     instance->state = InstanceState::WaitingRestart;
     instance->timer = loop_.add_timer(std::chrono::duration_cast<std::chrono::microseconds>(decision.delay), respawn);
-    spdlog::info("{}: restarting in {}ms ({})", label(app, *instance), decision.delay.count(), decision.reason);
+    spdlog::info("{}: restarting in {} ({})", label(app, *instance), format_duration(decision.delay), decision.reason);
     changed(app);
 }
 
@@ -370,6 +499,8 @@ void Manager::stop_instance(App& app, Instance& instance, std::function<void()> 
     }
     instance.on_down.push_back(std::move(then));
     instance.state = InstanceState::Stopping;
+    instance.watchdog_timer.reset();
+    settle_readiness(app, instance, false, "stopped before it was ready");
     changed(app);
     int sig = app.spec.stop_signal;
     if (tree_) {
@@ -380,31 +511,37 @@ void Manager::stop_instance(App& app, Instance& instance, std::function<void()> 
     } else if (instance.process) {
         ::kill(-instance.process.pid(), sig);
     }
-    uint64_t id = app.id;
-    std::string name = app.spec.name;
-    unsigned index = instance.index;
+    auto key = key_of(app, instance);
     auto timeout = std::chrono::duration_cast<std::chrono::microseconds>(app.spec.kill_timeout);
-    instance.timer = loop_.add_timer(timeout, [this, id, name, index] {
-        Instance* i = lookup(id, name, index);
+    instance.timer = loop_.add_timer(timeout, [this, key] {
+        App* a = nullptr;
+        Instance* i = lookup(key, &a);
         if (!i || i->state != InstanceState::Stopping) return;
-        spdlog::warn("{}[{}]: still running after kill_timeout, killing", name, index);
+        spdlog::warn("{}: still running {} after the stop signal (kill_timeout), killing it", label(*a, *i),
+                     format_duration(a->spec.kill_timeout));
         if (tree_) i->cgroup.kill_all();
         else if (i->process) ::kill(-i->process.pid(), SIGKILL);
     });
 }
 
-void Manager::stop_app(App& app, std::function<void()> then) {
-    auto remaining = std::make_shared<size_t>(app.instances.size());
-    auto finish = std::make_shared<std::function<void()>>(std::move(then));
-    if (app.instances.empty()) {
-        (*finish)();
+// Calls `then` once every given instance is down.
+static void when_all(std::vector<Instance*> targets, const std::function<void(Instance&, std::function<void()>)>& stop,
+                     std::function<void()> then) {
+    if (targets.empty()) {
+        then();
         return;
     }
-    for (auto& instance : app.instances) {
-        stop_instance(app, *instance, [remaining, finish] {
+    auto remaining = std::make_shared<size_t>(targets.size());
+    auto finish = std::make_shared<std::function<void()>>(std::move(then));
+    for (Instance* i : targets)
+        stop(*i, [remaining, finish] {
             if (--*remaining == 0) (*finish)();
         });
-    }
+}
+
+void Manager::stop_app(App& app, std::function<void()> then) {
+    when_all(app.all_instances(), [this, &app](Instance& i, std::function<void()> done) { stop_instance(app, i, std::move(done)); },
+             std::move(then));
 }
 
 std::vector<std::string> Manager::names_for(const std::string& name_or_all) const {
@@ -472,8 +609,13 @@ void Manager::start_instances(App& app, Done done) {
 
 void Manager::restart(const std::string& name, Done done) {
     for_each_app(name, [this](const std::string& app_name, Done one) {
-        uint64_t id = apps_[app_name]->id;
-        stop_app(*apps_[app_name], [this, id, app_name, one] {
+        App& app = *apps_[app_name];
+        if (app.reloading) {
+            one(Error(Error::Kind::Busy, "app '" + app_name + "' is being reloaded; wait for the reload to finish"));
+            return;
+        }
+        uint64_t id = app.id;
+        stop_app(app, [this, id, app_name, one] {
             auto it = apps_.find(app_name);
             if (it == apps_.end() || it->second->id != id || it->second->deleting) {
                 one(Error(Error::Kind::NoSuchApp, "app '" + app_name + "' was deleted during its restart"));
@@ -503,7 +645,7 @@ void Manager::remove_now(const std::string& name) {
     auto app = std::move(it->second);
     apps_.erase(it);
     if (tree_) {
-        for (auto& instance : app->instances) instance->cgroup.remove();
+        for (Instance* instance : app->all_instances()) instance->cgroup.remove();
         app->cgroup.remove();
     }
     output_.app_removed(name);
@@ -515,10 +657,210 @@ void Manager::signal(const std::string& name, int sig) {
     if (!is_valid_signal(sig)) throw Error(Error::Kind::InvalidSpec, "signal " + std::to_string(sig) + " is not a valid signal number");
     App& app = get(name);
     size_t sent = 0;
-    for (auto& instance : app.instances)
+    for (Instance* instance : app.all_instances())
         if (instance->process && instance->process.send_signal(sig)) ++sent;
     if (sent == 0) throw Error(Error::Kind::Failed, "app '" + name + "' has no running instance to signal");
     spdlog::info("app {}: sent {} to {} instance(s)", name, signal_name(sig), sent);
+}
+
+void Manager::reload(const std::string& name, Done done) {
+    for_each_app(name, [this](const std::string& app_name, Done one) {
+        App& app = *apps_[app_name];
+        if (app.reloading) {
+            one(Error(Error::Kind::Busy, "app '" + app_name + "' is already being reloaded"));
+            return;
+        }
+        app.reloading = true;
+        spdlog::info("app {}: rolling reload of {} instance(s), {} at a time", app_name, app.instances.size(),
+                     std::max(1u, app.spec.reload_batch));
+        changed(app);
+        reload_step(app.id, app_name, 0, std::move(one));
+    }, std::move(done));
+}
+
+void Manager::finish_reload(const std::string& name, uint64_t app_id, std::optional<Error> error, Done done) {
+    auto it = apps_.find(name);
+    if (it != apps_.end() && it->second->id == app_id) {
+        it->second->reloading = false;
+        changed(*it->second);
+        if (error) spdlog::error("{}", error->what());
+        else spdlog::info("app {}: reload done", name);
+    }
+    done(error);
+}
+
+// One batch: start replacements for slots [first, first + batch), wait until every one is
+// ready, stop the old instances of those slots, move the replacements in, go on. The first
+// replacement that fails stops the reload; the slots not yet replaced keep their old instance.
+void Manager::reload_step(uint64_t app_id, const std::string& name, size_t first, Done done) {
+    auto it = apps_.find(name);
+    if (it == apps_.end() || it->second->id != app_id || it->second->deleting) {
+        done(Error(Error::Kind::NoSuchApp, "app '" + name + "' was deleted during its reload"));
+        return;
+    }
+    App& app = *it->second;
+    size_t batch = std::max(1u, app.spec.reload_batch);
+    size_t end = std::min(app.instances.size(), first + batch);
+    if (first >= end) {
+        finish_reload(name, app_id, std::nullopt, std::move(done));
+        return;
+    }
+    std::vector<uint64_t> replacements;
+    try {
+        for (size_t slot = first; slot < end; ++slot) {
+            Instance& old = *app.instances[slot];
+            auto fresh = make_instance(app, old.index, old.generation + 1);
+            fresh->restarts = old.restarts + 1;
+            fresh->want_running = true;
+            Instance& ref = *fresh;
+            app.incoming.push_back(std::move(fresh));
+            replacements.push_back(ref.serial);
+            spawn_instance(app, ref);
+        }
+    } catch (const Error& e) {
+        // Drop what this batch started; the old instances were not touched.
+        auto failed = std::make_shared<Error>(Error::Kind::Failed, "reload of '" + name + "' stopped: " + e.what() +
+                                                                       "; the old instances keep serving");
+        std::vector<Instance*> started;
+        for (Instance* i : app.all_instances())
+            if (std::find(replacements.begin(), replacements.end(), i->serial) != replacements.end()) started.push_back(i);
+        when_all(started, [this, &app](Instance& i, std::function<void()> d) { stop_instance(app, i, std::move(d)); },
+                 [this, app_id, name, replacements, failed, done] {
+                     auto a = apps_.find(name);
+                     if (a != apps_.end() && a->second->id == app_id) {
+                         auto& in = a->second->incoming;
+                         for (auto& i : in)
+                             if (tree_ && std::find(replacements.begin(), replacements.end(), i->serial) != replacements.end())
+                                 i->cgroup.remove();
+                         std::erase_if(in, [&](const auto& i) {
+                             return std::find(replacements.begin(), replacements.end(), i->serial) != replacements.end();
+                         });
+                     }
+                     finish_reload(name, app_id, *failed, done);
+                 });
+        return;
+    }
+
+    struct Batch {
+        size_t waiting;
+        std::optional<std::string> failure;
+    };
+    auto state = std::make_shared<Batch>(Batch{replacements.size(), std::nullopt});
+    auto on_batch_ready = [this, app_id, name, first, end, replacements, state, done]() {
+        App* a = nullptr;
+        auto found = apps_.find(name);
+        if (found == apps_.end() || found->second->id != app_id) {
+            done(Error(Error::Kind::NoSuchApp, "app '" + name + "' was deleted during its reload"));
+            return;
+        }
+        a = found->second.get();
+        std::vector<Instance*> fresh;
+        for (Instance* i : a->all_instances())
+            if (std::find(replacements.begin(), replacements.end(), i->serial) != replacements.end()) fresh.push_back(i);
+        if (state->failure) {
+            auto error = Error(Error::Kind::Failed, "reload of '" + name + "' stopped: a new instance " + *state->failure +
+                                                        "; the old instances keep serving");
+            when_all(fresh, [this, a](Instance& i, std::function<void()> d) { stop_instance(*a, i, std::move(d)); },
+                     [this, app_id, name, replacements, error, done] {
+                         auto f = apps_.find(name);
+                         if (f != apps_.end() && f->second->id == app_id) {
+                             auto& in = f->second->incoming;
+                             for (auto& i : in)
+                                 if (tree_ && std::find(replacements.begin(), replacements.end(), i->serial) != replacements.end())
+                                     i->cgroup.remove();
+                             std::erase_if(in, [&](const auto& i) {
+                                 return std::find(replacements.begin(), replacements.end(), i->serial) != replacements.end();
+                             });
+                         }
+                         finish_reload(name, app_id, error, done);
+                     });
+            return;
+        }
+        // Every replacement is ready: retire the old instances of these slots.
+        std::vector<Instance*> old;
+        for (size_t slot = first; slot < end && slot < a->instances.size(); ++slot) old.push_back(a->instances[slot].get());
+        when_all(old, [this, a](Instance& i, std::function<void()> d) { stop_instance(*a, i, std::move(d)); },
+                 [this, app_id, name, first, end, replacements, done] {
+                     auto f = apps_.find(name);
+                     if (f == apps_.end() || f->second->id != app_id) {
+                         done(Error(Error::Kind::NoSuchApp, "app '" + name + "' was deleted during its reload"));
+                         return;
+                     }
+                     App& app = *f->second;
+                     for (size_t slot = first; slot < end && slot < app.instances.size(); ++slot) {
+                         auto in = std::find_if(app.incoming.begin(), app.incoming.end(), [&](const auto& i) {
+                             return i->index == slot &&
+                                    std::find(replacements.begin(), replacements.end(), i->serial) != replacements.end();
+                         });
+                         if (in == app.incoming.end()) continue;
+                         if (tree_) app.instances[slot]->cgroup.remove();
+                         app.instances[slot] = std::move(*in);
+                         app.incoming.erase(in);
+                     }
+                     changed(app);
+                     reload_step(app_id, name, end, done);
+                 });
+    };
+    for (uint64_t serial : replacements) {
+        Instance* i = lookup({app_id, name, serial});
+        if (!i) continue;
+        i->on_ready.push_back([state, on_batch_ready](bool ready, const std::string& why) {
+            if (!ready && !state->failure) state->failure = why;
+            if (--state->waiting == 0) on_batch_ready();
+        });
+    }
+}
+
+void Manager::scale(const std::string& name, uint32_t count, Done done) {
+    try {
+        App& app = get(name);
+        uint32_t requested = count;  // 0 ("max") stays symbolic in the spec, as in the app file
+        count = instance_count(count);
+        if (count > SpecLimits::max_instances)
+            throw Error(Error::Kind::InvalidSpec, "instances: " + std::to_string(count) + " is more than the limit of " +
+                                                      std::to_string(SpecLimits::max_instances));
+        if (app.reloading) throw Error(Error::Kind::Busy, "app '" + name + "' is being reloaded; scale it afterwards");
+        uint32_t current = static_cast<uint32_t>(app.instances.size());
+        app.spec.instances = requested;
+        if (count >= current) {
+            std::optional<Error> error;
+            for (uint32_t i = current; i < count; ++i) {
+                app.instances.push_back(make_instance(app, i, 0));
+                app.instances.back()->want_running = true;
+                try {
+                    spawn_instance(app, *app.instances.back());
+                } catch (const Error& e) {
+                    if (!error) error = e;
+                }
+            }
+            spdlog::info("app {}: scaled from {} to {} instance(s)", name, current, count);
+            changed(app);
+            done(error);
+            return;
+        }
+        std::vector<Instance*> surplus;
+        for (uint32_t i = count; i < current; ++i) surplus.push_back(app.instances[i].get());
+        uint64_t id = app.id;
+        when_all(surplus, [this, &app](Instance& i, std::function<void()> d) { stop_instance(app, i, std::move(d)); },
+                 [this, id, name, count, current, done] {
+                     auto f = apps_.find(name);
+                     if (f == apps_.end() || f->second->id != id) {
+                         done(Error(Error::Kind::NoSuchApp, "app '" + name + "' was deleted while scaling"));
+                         return;
+                     }
+                     App& a = *f->second;
+                     // Only the slots that are still surplus and down go; a scale up in between keeps them.
+                     while (a.instances.size() > instance_count(a.spec.instances) && !a.instances.back()->running()) {
+                         if (tree_) a.instances.back()->cgroup.remove();
+                         a.instances.pop_back();
+                     }
+                     spdlog::info("app {}: scaled from {} to {} instance(s)", name, current, count);
+                     changed(a);
+                     done(std::nullopt);
+                 });
+    } catch (const Error& e) {
+        done(e);
+    }
 }
 
 }  // namespace pmd

@@ -19,6 +19,7 @@
 #include "cgroup/cgroup_tree.h"
 #include "cgroup/resource_usage.h"
 #include "event/event_loop.h"
+#include "cluster/notify_socket.h"
 #include "god/app.h"
 #include "logs/output_router.h"
 
@@ -61,6 +62,16 @@ public:
     void restart(const std::string& name, Done done);
     void remove(const std::string& name, Done done);
     void signal(const std::string& name, int signal);
+    // Rolling: a replacement per slot (reload_batch at a time), ready before the old one stops.
+    // A replacement that fails to become ready stops the reload; the old instances keep serving.
+    void reload(const std::string& name, Done done);
+    // Live, both ways: new slots start now; removed slots stop gracefully.
+    void scale(const std::string& name, uint32_t instances, Done done);
+
+    // Instances learn NOTIFY_SOCKET=path; messages from strangers are ignored.
+    void enable_notify(const std::string& path);
+    // An sd_notify message from pid (kernel-checked credentials).
+    void on_notify(pid_t sender, const std::map<std::string, std::string>& fields);
 
     const App* find(const std::string& name) const;
     std::vector<const App*> apps() const;
@@ -68,30 +79,49 @@ public:
     std::string stats_source() const;
     std::string cgroup_mode() const;
     std::string cgroup_root() const;
+    // Where instances' output goes; the bus reads log files and drop counts and asks for reopen/flush.
+    OutputRouter& output() { return output_; }
 
 private:
     App& get(const std::string& name);
     std::vector<std::string> names_for(const std::string& name_or_all) const;
     void for_each_app(const std::string& name_or_all, std::function<void(const std::string&, Done)> action, Done done);
 
+    struct InstanceKey {
+        uint64_t app_id;
+        std::string app_name;
+        uint64_t serial;
+    };
+    InstanceKey key_of(const App& app, const Instance& instance) const;
+    // nullptr when the app or the instance is gone; `app` is set when found.
+    Instance* lookup(const InstanceKey& key, App** app = nullptr);
+
+    std::unique_ptr<Instance> make_instance(const App& app, unsigned index, unsigned generation);
     void spawn_instance(App& app, Instance& instance);
-    void on_main_exit(uint64_t app_id, const std::string& app_name, unsigned index);
+    void on_main_exit(const InstanceKey& key);
     void when_empty(App& app, Instance& instance, std::function<void()> then);
-    void on_instance_down(uint64_t app_id, const std::string& app_name, unsigned index);
+    void on_instance_down(const InstanceKey& key);
     void stop_instance(App& app, Instance& instance, std::function<void()> then);
     void stop_app(App& app, std::function<void()> then);
     void start_instances(App& app, Done done);
     void remove_now(const std::string& name);
-    Instance* lookup(uint64_t app_id, const std::string& app_name, unsigned index);
     void changed(const App& app);
+
+    void arm_readiness(App& app, Instance& instance);
+    void settle_readiness(App& app, Instance& instance, bool ready, const std::string& why);
+    void arm_watchdog(App& app, Instance& instance);
+    void reload_step(uint64_t app_id, const std::string& name, size_t next_slot, Done done);
+    void finish_reload(const std::string& name, uint64_t app_id, std::optional<Error> error, Done done);
 
     EventLoop& loop_;
     CgroupTree* tree_;
     OutputRouter& output_;
     std::unique_ptr<CgroupEventsWatcher> watcher_;
     ManagerObserver* observer_ = nullptr;
+    std::unique_ptr<NotifySocket> notify_;
     std::map<std::string, std::unique_ptr<App>> apps_;
     uint64_t next_app_id_ = 1;
+    uint64_t next_serial_ = 1;
 };
 
 }  // namespace pmd
