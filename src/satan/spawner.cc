@@ -198,10 +198,14 @@ std::string resolve_executable(const std::string& argv0, const std::string& cwd,
                                const std::vector<std::string>& env) {
     if (argv0.empty()) throw Error(Error::Kind::ExecFailed, "the command is empty");
     auto check = [&](const std::string& path) {
+        // Built with append rather than operator+ chains: GCC 12 reports a false -Wrestrict
+        // on those at -O2 (GCC bug 105329).
+        std::string message = "cannot execute ";
+        message.append(path);
         if (access(path.c_str(), F_OK) != 0)
-            throw Error(Error::Kind::ExecFailed, "cannot execute " + path + ": no such file");
+            throw Error(Error::Kind::ExecFailed, message.append(": no such file"));
         if (!is_executable_file(path))
-            throw Error(Error::Kind::ExecFailed, "cannot execute " + path + ": not an executable file");
+            throw Error(Error::Kind::ExecFailed, message.append(": not an executable file"));
         return path;
     };
     if (argv0.find('/') != std::string::npos) {

@@ -1,5 +1,7 @@
 #include "pmd_harness.h"
 
+#include "cgroup/cgroup_tree.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -9,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -186,6 +189,17 @@ PmdHarness::PmdHarness(HarnessOptions options) : options_(std::move(options)) {
 
 PmdHarness::~PmdHarness() {
     if (pmd_.running()) stop_pmd();
+    // pmd leaves its (empty) subtree behind: it cannot remove supervisor/, the cgroup it is in.
+    if (!cgroup_root_.empty() && std::filesystem::exists(cgroup_root_)) {
+        std::vector<std::filesystem::path> dirs;
+        std::error_code ec;
+        for (auto it = std::filesystem::recursive_directory_iterator(cgroup_root_, ec);
+             it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+            if (it->is_directory(ec)) dirs.push_back(it->path());
+        std::sort(dirs.begin(), dirs.end(), [](const auto& a, const auto& b) { return a.string().size() > b.string().size(); });
+        for (const auto& d : dirs) rmdir(d.c_str());
+        rmdir(cgroup_root_.c_str());
+    }
     exit_match_.reset();
     manager_.reset();
     connection_.reset();
@@ -222,6 +236,12 @@ void PmdHarness::start_pmd() {
         if (n > 0) received.append(buf, static_cast<size_t>(n));
     }
     close(sock);
+    try {
+        std::string root = manager_->getProperty("CgroupRoot").onInterface("org.pmd.God1.Manager").get<std::string>();
+        std::string mount = pmd::find_cgroup2_mount(slurp("/proc/self/mountinfo"));
+        if (!root.empty() && !mount.empty()) cgroup_root_ = mount + root;
+    } catch (const sdbus::Error&) {
+    }
 }
 
 int PmdHarness::stop_pmd(std::chrono::milliseconds deadline) {

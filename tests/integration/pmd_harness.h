@@ -114,6 +114,7 @@ private:
     std::unique_ptr<sdbus::IConnection> connection_;
     std::unique_ptr<sdbus::IProxy> manager_;
     std::unique_ptr<sdbus::Slot> exit_match_;
+    std::string cgroup_root_;  // pmd's subtree, removed after pmd exits
     std::vector<Exit> exits_;
 };
 
