@@ -8,8 +8,12 @@
 
 namespace pmd {
 
-ManagerObject::ManagerObject(sdbus::IConnection& connection, EventLoop& loop, Manager& manager)
-    : AdaptorInterfaces(connection, "/org/pmd/God1"), connection_(connection), loop_(loop), manager_(manager) {
+ManagerObject::ManagerObject(sdbus::IConnection& connection, EventLoop& loop, Manager& manager, DeclaredApps* declared)
+    : AdaptorInterfaces(connection, "/org/pmd/God1"),
+      connection_(connection),
+      loop_(loop),
+      manager_(manager),
+      declared_(declared) {
     registerAdaptor();
     manager_.set_observer(this);
     publish_figures();
@@ -102,6 +106,7 @@ std::vector<std::map<std::string, sdbus::Variant>> ManagerObject::ListApps() {
             d["state"] = sdbus::Variant(app->state());
             d["user"] = sdbus::Variant(app->plan.user_name);
             d["owner"] = sdbus::Variant(static_cast<uint32_t>(app->owner));
+            d["source"] = sdbus::Variant(app->source);
             d["restarts"] = sdbus::Variant(app->restarts());
             d["path"] = sdbus::Variant(sdbus::ObjectPath(app_object_path(app->spec.name)));
             d["cgroup"] = sdbus::Variant(app->cgroup.relative());

@@ -13,6 +13,7 @@
 
 #include "bus/app_object.h"
 #include "event/event_loop.h"
+#include "god/declared_apps.h"
 #include "god/manager.h"
 #include "pmd-glue/Manager_adaptor.h"
 
@@ -22,7 +23,9 @@ class ManagerObject final
     : public sdbus::AdaptorInterfaces<org::pmd::God1::Manager_adaptor, sdbus::ObjectManager_adaptor, sdbus::Properties_adaptor>,
       public ManagerObserver {
 public:
-    ManagerObject(sdbus::IConnection& connection, EventLoop& loop, Manager& manager);
+    // declared: apps from files (StartFile, Save, Resurrect, DaemonReload); null answers those
+    // methods with Failed.
+    ManagerObject(sdbus::IConnection& connection, EventLoop& loop, Manager& manager, DeclaredApps* declared = nullptr);
     ~ManagerObject();
 
     // ManagerObserver
@@ -48,6 +51,13 @@ private:
     void ReopenLogs() override;
     void FlushLogs(const std::string& name) override;
     void publish_figures();
+    // Apps from files (manager_object_config.cc).
+    std::vector<sdbus::ObjectPath> StartFile(const std::string& path, const std::string& profile,
+                                             const std::vector<std::string>& only) override;
+    std::string Save() override;
+    std::vector<std::string> Resurrect() override;
+    void DaemonReload(sdbus::Result<std::map<std::string, sdbus::Variant>>&& result) override;
+    DeclaredApps& declared();
     std::string CgroupMode() override;
     std::string CgroupRoot() override;
 
@@ -56,6 +66,7 @@ private:
     sdbus::IConnection& connection_;
     EventLoop& loop_;
     Manager& manager_;
+    DeclaredApps* declared_;
     std::map<std::string, std::unique_ptr<AppObject>> objects_;
     std::set<std::string> dirty_;
     EventSource flush_;

@@ -8,7 +8,7 @@
 
 namespace pmd {
 
-std::vector<AppSpec> load_apps_dir(const std::filesystem::path& dir, const AppSpec& defaults) {
+AppsDirContent read_apps_dir(const std::filesystem::path& dir, const AppSpec& defaults) {
     std::error_code ec;
     if (!std::filesystem::is_directory(dir, ec)) {
         if (!std::filesystem::exists(dir, ec)) return {};
@@ -23,10 +23,11 @@ std::vector<AppSpec> load_apps_dir(const std::filesystem::path& dir, const AppSp
     std::sort(files.begin(), files.end());
 
     // Keep going after a bad file so one run shows every problem of the directory.
-    std::vector<AppSpec> apps;
+    AppsDirContent content;
     std::map<std::string, std::string> defined_in;
-    std::string problems;
-    auto problem = [&](const std::string& text) { problems += (problems.empty() ? "" : "\n") + text; };
+    auto problem = [&](const std::string& text) {
+        content.problems += (content.problems.empty() ? "" : "\n") + text;
+    };
     AppFileOptions options;
     options.defaults = defaults;
     for (const auto& file : files) {
@@ -38,13 +39,20 @@ std::vector<AppSpec> load_apps_dir(const std::filesystem::path& dir, const AppSp
                             "; names must be unique");
                     continue;
                 }
-                apps.push_back(std::move(app));
+                content.apps.push_back({std::move(app), file});
             }
         } catch (const Error& e) {
             problem(e.what());
         }
     }
-    if (!problems.empty()) throw Error(Error::Kind::InvalidSpec, problems);
+    return content;
+}
+
+std::vector<AppSpec> load_apps_dir(const std::filesystem::path& dir, const AppSpec& defaults) {
+    AppsDirContent content = read_apps_dir(dir, defaults);
+    if (!content.problems.empty()) throw Error(Error::Kind::InvalidSpec, content.problems);
+    std::vector<AppSpec> apps;
+    for (auto& app : content.apps) apps.push_back(std::move(app.spec));
     return apps;
 }
 

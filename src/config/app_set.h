@@ -16,6 +16,19 @@ namespace pmd {
 // file, including one app name defined in two files.
 std::vector<AppSpec> load_apps_dir(const std::filesystem::path& dir, const AppSpec& defaults = {});
 
+// The same, keeping going past bad files: the apps of every good file with the file they come
+// from (pmd's origin "file:<path>"), and the problems of the others. pmd at boot starts what is
+// good; daemon-reload refuses the whole directory when `problems` is not empty.
+struct DirApp {
+    AppSpec spec;
+    std::filesystem::path file;
+};
+struct AppsDirContent {
+    std::vector<DirApp> apps;
+    std::string problems;  // one line per problem, "file:line:column: ..."; empty when all is well
+};
+AppsDirContent read_apps_dir(const std::filesystem::path& dir, const AppSpec& defaults = {});
+
 // What turns `current` into `wanted`, matching apps by name.
 struct AppSetDiff {
     std::vector<AppSpec> added;        // in wanted only: start

@@ -82,4 +82,39 @@ std::string GodClient::ping() {
     });
 }
 
+std::vector<sdbus::ObjectPath> GodClient::start_file(const std::string& absolute_path, const std::string& profile,
+                                                    const std::vector<std::string>& only) {
+    return call([&] {
+        std::vector<sdbus::ObjectPath> apps;
+        manager_->callMethod("StartFile").onInterface(kManager).withTimeout(kShortCall)
+            .withArguments(absolute_path, profile, only).storeResultsTo(apps);
+        return apps;
+    });
+}
+
+std::string GodClient::save() {
+    return call([&] {
+        std::string path;
+        manager_->callMethod("Save").onInterface(kManager).withTimeout(kShortCall).storeResultsTo(path);
+        return path;
+    });
+}
+
+std::vector<std::string> GodClient::resurrect() {
+    return call([&] {
+        std::vector<std::string> started;
+        manager_->callMethod("Resurrect").onInterface(kManager).withTimeout(kShortCall).storeResultsTo(started);
+        return started;
+    });
+}
+
+VariantDict GodClient::daemon_reload() {
+    // Removed and changed apps are stopped first: as long as a stop.
+    return call([&] {
+        VariantDict summary;
+        manager_->callMethod("DaemonReload").onInterface(kManager).withTimeout(kLongCall).storeResultsTo(summary);
+        return summary;
+    });
+}
+
 }  // namespace pmd

@@ -36,6 +36,12 @@ public:
     std::vector<VariantDict> list_apps();
     VariantDict describe(const std::string& name);
     std::string ping();
+    // Apps from files (issue 4): pmd reads the file; returns the started apps' object paths.
+    std::vector<sdbus::ObjectPath> start_file(const std::string& absolute_path, const std::string& profile,
+                                              const std::vector<std::string>& only);
+    std::string save();
+    std::vector<std::string> resurrect();
+    VariantDict daemon_reload();
 
 private:
     template <typename Call>

@@ -1,6 +1,7 @@
 // pmctl: the command line client of org.pmd.God1. It reads like systemctl: a verb, a name,
 // a one-line reason on failure. Exit codes: 0 done; 1 pmd refused or failed (message says
 // why); 2 usage error; 3 pmd unreachable; 4 no such app.
+#include <systemd/sd-bus.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -17,6 +18,7 @@
 #include "config/app_file.h"
 #include "ctl/app_table.h"
 #include "ctl/god_client.h"
+#include "ctl/import_command.h"
 #include "ctl/variant_json.h"
 
 namespace {
@@ -103,24 +105,39 @@ VariantDict spec_from_flags(const StartOptions& o) {
     return spec;
 }
 
+// pmd reads the file itself, so [defaults] of pmd.toml apply and the check is all or nothing.
 int start_file(pmd::GodClient& client, const StartOptions& o) {
     std::string profile;
     for (const auto& e : o.env) {
         if (e.find('=') != std::string::npos) throw CtlFailure(2, "--env KEY=VALUE does not go with an app file; put env in the file");
         profile = e;
     }
-    pmd::AppFileOptions options;
-    options.profile = profile;
-    auto specs = pmd::load_app_file(o.command.front(), options);
-    int started = 0;
-    for (const auto& spec : specs) {
-        if (!o.only.empty() && std::find(o.only.begin(), o.only.end(), spec.name) == o.only.end()) continue;
-        client.start_app(pmd::encode_spec(spec));
-        std::cout << "Started " << spec.name << "\n";
-        ++started;
+    auto path = std::filesystem::absolute(o.command.front()).lexically_normal().string();
+    for (const auto& app : client.start_file(path, profile, o.only)) {
+        char* name = nullptr;
+        bool decoded = sd_bus_path_decode(app.c_str(), "/org/pmd/God1/app", &name) > 0 && name;
+        std::cout << "Started " << (decoded ? name : app.c_str()) << "\n";
+        std::free(name);
     }
-    if (started == 0) throw CtlFailure(1, "no app of " + o.command.front() + " matches --only");
     return 0;
+}
+
+// "added: web, api" lines for the kinds that are not empty; "nothing changed" otherwise.
+int print_reload(const VariantDict& summary) {
+    bool any = false;
+    int code = 0;
+    for (const char* kind : {"added", "changed", "removed", "skipped", "errors"}) {
+        auto it = summary.find(kind);
+        if (it == summary.end()) continue;
+        auto names = it->second.get<std::vector<std::string>>();
+        if (names.empty()) continue;
+        any = true;
+        bool bad = std::string(kind) == "errors" || std::string(kind) == "skipped";
+        if (std::string(kind) == "errors") code = 1;
+        for (const auto& name : names) (bad ? std::cerr : std::cout) << kind << ": " << name << "\n";
+    }
+    if (!any) std::cout << "nothing changed\n";
+    return code;
 }
 
 }  // namespace
@@ -192,6 +209,15 @@ int main(int argc, char** argv) {
     signal_cmd->add_option("name", target, "App name")->required();
     auto* ping_cmd = cli.add_subcommand("ping", "Check that pmd answers; prints its version");
 
+    // Apps from files (issue 4).
+    auto* save_cmd = cli.add_subcommand("save", "Write every app's spec to pmd's dump (state dir), for resurrect and boot");
+    auto* resurrect_cmd = cli.add_subcommand("resurrect", "Start the saved apps that are not running");
+    auto* daemon_reload_cmd = cli.add_subcommand("daemon-reload", "Re-read apps_dir: start new apps, replace changed ones, "
+                                                                  "delete removed ones; prints what changed");
+    std::string import_file;
+    auto* import_cmd = cli.add_subcommand("import", "Convert a PM2 ecosystem file to a pmd app file (TOML on stdout, notes on stderr)");
+    import_cmd->add_option("file", import_file, "ecosystem.config.js, .cjs, .mjs or .json")->required();
+
     try {
         cli.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -199,6 +225,7 @@ int main(int argc, char** argv) {
     }
 
     try {
+        if (import_cmd->parsed()) return pmd::run_import(import_file);
         pmd::GodClient client(bus);
         if (start_cmd->parsed()) {
             if (looks_like_app_file(start.command)) return start_file(client, start);
@@ -255,6 +282,17 @@ int main(int argc, char** argv) {
             client.signal(target, *sig);
             return 0;
         }
+        if (save_cmd->parsed()) {
+            std::cout << "Saved every app to " << client.save() << "\n";
+            return 0;
+        }
+        if (resurrect_cmd->parsed()) {
+            auto started = client.resurrect();
+            for (const auto& name : started) std::cout << "Started " << name << "\n";
+            if (started.empty()) std::cout << "Every saved app is running already\n";
+            return 0;
+        }
+        if (daemon_reload_cmd->parsed()) return print_reload(client.daemon_reload());
         if (ping_cmd->parsed()) {
             std::cout << "pong (pmd " << client.ping() << ")\n";
             return 0;

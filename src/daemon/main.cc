@@ -20,7 +20,9 @@
 #include "cgroup/cgroup_tree.h"
 #include "config/daemon_config.h"
 #include "daemon/bus_choice.h"
+#include "daemon/run_mode.h"
 #include "event/event_loop.h"
+#include "god/declared_apps.h"
 #include "god/manager.h"
 #include "logs/output_router.h"
 
@@ -69,9 +71,31 @@ void make_dir(const std::string& path, const char* what) {
     if (ec) throw std::runtime_error(std::string("cannot create the ") + what + " " + path + ": " + ec.message());
 }
 
+pmd::DaemonConfig read_config(const std::string& path) {
+    try {
+        return pmd::load_daemon_config(path);
+    } catch (const std::exception& e) {
+        throw std::runtime_error(std::string(e.what()) + "\npmd did not start: fix " + path + " (or name another with --config)");
+    }
+}
+
+void log_reload(const pmd::ReloadSummary& s) {
+    auto list = [](const std::vector<std::string>& names) {
+        std::string out;
+        for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+        return out.empty() ? std::string("-") : out;
+    };
+    spdlog::info("apps_dir reloaded: added {}; changed {}; removed {}; unchanged {}", list(s.added), list(s.changed),
+                 list(s.removed), list(s.unchanged));
+    for (const auto& line : s.skipped) spdlog::warn("apps_dir reload skipped {}", line);
+    for (const auto& line : s.errors) spdlog::error("apps_dir reload: {}", line);
+}
+
 int run_daemon(const DaemonOptions& opt) {
     make_dir(opt.state_dir, "state directory");
     make_dir(opt.log_dir, "log directory");
+    // Read first, so a bad pmd.toml stops pmd before anything happens, with every position.
+    const pmd::DaemonConfig config = read_config(opt.config);
 
     pmd::EventLoop loop;
     std::string why;
@@ -95,7 +119,8 @@ int run_daemon(const DaemonOptions& opt) {
 
     auto connection = opt.bus.connect();
     pmd::BusConnection bus(loop, std::move(connection));
-    pmd::ManagerObject manager_object(bus.get(), loop, manager);
+    pmd::DeclaredApps declared(manager, {config.apps_dir, opt.state_dir + "/dump.toml", config.defaults, config.resurrect});
+    pmd::ManagerObject manager_object(bus.get(), loop, manager, &declared);
     try {
         bus.get().requestName("org.pmd.God1");
     } catch (const sdbus::Error& e) {
@@ -116,8 +141,21 @@ int run_daemon(const DaemonOptions& opt) {
     };
     auto term = loop.add_signal(SIGTERM, shutdown);
     auto interrupt = loop.add_signal(SIGINT, shutdown);
+    // systemctl reload pmd (ExecReload) sends SIGHUP: re-read apps_dir as pmctl daemon-reload.
+    auto hangup = loop.add_signal(SIGHUP, [&](int) {
+        spdlog::info("got SIGHUP: re-reading {}", config.apps_dir);
+        sd_notify(0, "RELOADING=1\nSTATUS=Re-reading apps_dir");
+        declared.reload([&](std::optional<pmd::Error> error, pmd::ReloadSummary summary) {
+            if (error) spdlog::error("SIGHUP: {}", error->what());
+            else log_reload(summary);
+            sd_notifyf(0, "READY=1\nSTATUS=Managing apps on %s", opt.bus.describe().c_str());
+        });
+    });
     signal(SIGPIPE, SIG_IGN);
 
+    // Boot start (apps_dir, then the dump) happens before READY=1, so `systemctl start pmd`
+    // returns with the configured apps already spawned.
+    declared.boot();
     loop.enable_watchdog();
     sd_notifyf(0, "READY=1\nSTATUS=Managing apps on %s\nMAINPID=%d", opt.bus.describe().c_str(), getpid());
     spdlog::info("pmd {} ready on {}", PMD_VERSION, opt.bus.describe());
@@ -143,10 +181,21 @@ int main(int argc, char** argv) {
     cli.add_option("--log-dir", opt.log_dir, "Where app log files go by default")->capture_default_str();
     cli.add_option("--cgroup", opt.cgroup, "cgroup2 subtree to manage, relative to the cgroup2 mount (default: pmd's own delegated cgroup)");
     cli.add_flag("-v,--verbose", opt.verbose, "Log debug messages");
+    pmd::RunOptions run;
+    auto* run_cmd = cli.add_subcommand("run", "Container mode (like pm2-runtime): start the apps of FILE in the "
+                                              "foreground, their output on pmd's stdout/stderr, no D-Bus; exit when "
+                                              "told (SIGTERM/SIGINT) or when every app has stopped");
+    run_cmd->add_option("file", run.file, "App file ([[app]] tables)")->required();
+    run_cmd->add_option("--env", run.profile, "Use env_<PROFILE> of each app over its env");
+    run_cmd->add_option("--only", run.only, "Start only these apps (comma-separated)")->delimiter(',');
     CLI11_PARSE(cli, argc, argv);
 
     setup_logging(opt.verbose);
     try {
+        if (run_cmd->parsed()) {
+            run.cgroup = opt.cgroup;
+            return pmd::run_foreground(run, read_config(opt.config));
+        }
         return run_daemon(opt);
     } catch (const std::exception& e) {
         spdlog::critical("{}", e.what());

@@ -98,6 +98,10 @@ public:
     AppSpec spec;
     LaunchPlan plan;
     uid_t owner = 0;
+    // Where the app came from: "request" (StartApp, pmctl start -- CMD), "file:<path>" (an app
+    // file: apps_dir at boot or daemon-reload, or StartFile), "dump" (resurrect). daemon-reload
+    // only touches apps whose file is in apps_dir.
+    std::string source = "request";
     CgroupDir cgroup;
     ListenSocketSet sockets;
     std::vector<std::unique_ptr<Instance>> instances;

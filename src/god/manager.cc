@@ -145,7 +145,7 @@ std::unique_ptr<Instance> Manager::make_instance(const App& app, unsigned index,
     return std::make_unique<Instance>(next_serial_++, index, generation, app.spec);
 }
 
-const App& Manager::start(AppSpec spec, uid_t owner) {
+const App& Manager::start(AppSpec spec, uid_t owner, std::string source) {
     if (spec.cwd.empty()) spec.cwd = "/";
     validate_spec(spec);
     if (apps_.count(spec.name))
@@ -155,6 +155,7 @@ const App& Manager::start(AppSpec spec, uid_t owner) {
     auto app = std::make_unique<App>();
     app->id = next_app_id_++;
     app->owner = owner;
+    app->source = std::move(source);
     app->spec = std::move(spec);
     const AppSpec& s = app->spec;
 
@@ -718,26 +719,10 @@ void Manager::reload_step(uint64_t app_id, const std::string& name, size_t first
             spawn_instance(app, ref);
         }
     } catch (const Error& e) {
-        // Drop what this batch started; the old instances were not touched.
-        auto failed = std::make_shared<Error>(Error::Kind::Failed, "reload of '" + name + "' stopped: " + e.what() +
-                                                                       "; the old instances keep serving");
-        std::vector<Instance*> started;
-        for (Instance* i : app.all_instances())
-            if (std::find(replacements.begin(), replacements.end(), i->serial) != replacements.end()) started.push_back(i);
-        when_all(started, [this, &app](Instance& i, std::function<void()> d) { stop_instance(app, i, std::move(d)); },
-                 [this, app_id, name, replacements, failed, done] {
-                     auto a = apps_.find(name);
-                     if (a != apps_.end() && a->second->id == app_id) {
-                         auto& in = a->second->incoming;
-                         for (auto& i : in)
-                             if (tree_ && std::find(replacements.begin(), replacements.end(), i->serial) != replacements.end())
-                                 i->cgroup.remove();
-                         std::erase_if(in, [&](const auto& i) {
-                             return std::find(replacements.begin(), replacements.end(), i->serial) != replacements.end();
-                         });
-                     }
-                     finish_reload(name, app_id, *failed, done);
-                 });
+        abort_reload(app_id, name, replacements,
+                     Error(Error::Kind::Failed, "reload of '" + name + "' stopped: " + e.what() +
+                                                    "; the old instances keep serving"),
+                     done);
         return;
     }
 
@@ -754,26 +739,11 @@ void Manager::reload_step(uint64_t app_id, const std::string& name, size_t first
             return;
         }
         a = found->second.get();
-        std::vector<Instance*> fresh;
-        for (Instance* i : a->all_instances())
-            if (std::find(replacements.begin(), replacements.end(), i->serial) != replacements.end()) fresh.push_back(i);
         if (state->failure) {
-            auto error = Error(Error::Kind::Failed, "reload of '" + name + "' stopped: a new instance " + *state->failure +
-                                                        "; the old instances keep serving");
-            when_all(fresh, [this, a](Instance& i, std::function<void()> d) { stop_instance(*a, i, std::move(d)); },
-                     [this, app_id, name, replacements, error, done] {
-                         auto f = apps_.find(name);
-                         if (f != apps_.end() && f->second->id == app_id) {
-                             auto& in = f->second->incoming;
-                             for (auto& i : in)
-                                 if (tree_ && std::find(replacements.begin(), replacements.end(), i->serial) != replacements.end())
-                                     i->cgroup.remove();
-                             std::erase_if(in, [&](const auto& i) {
-                                 return std::find(replacements.begin(), replacements.end(), i->serial) != replacements.end();
-                             });
-                         }
-                         finish_reload(name, app_id, error, done);
-                     });
+            abort_reload(app_id, name, replacements,
+                         Error(Error::Kind::Failed, "reload of '" + name + "' stopped: a new instance " + *state->failure +
+                                                        "; the old instances keep serving"),
+                         done);
             return;
         }
         // Every replacement is ready: retire the old instances of these slots.
@@ -809,6 +779,35 @@ void Manager::reload_step(uint64_t app_id, const std::string& name, size_t first
             if (--state->waiting == 0) on_batch_ready();
         });
     }
+}
+
+// Stops the replacements a reload started, forgets them and their cgroups, and answers with
+// `error`; the slots they were meant to replace keep their old instances.
+void Manager::abort_reload(uint64_t app_id, const std::string& name, std::vector<uint64_t> replacements, Error error,
+                           Done done) {
+    auto is_replacement = [replacements](const Instance& i) {
+        return std::find(replacements.begin(), replacements.end(), i.serial) != replacements.end();
+    };
+    auto found = apps_.find(name);
+    if (found == apps_.end() || found->second->id != app_id) {
+        done(error);
+        return;
+    }
+    App& app = *found->second;
+    std::vector<Instance*> started;
+    for (Instance* i : app.all_instances())
+        if (is_replacement(*i)) started.push_back(i);
+    when_all(started, [this, &app](Instance& i, std::function<void()> d) { stop_instance(app, i, std::move(d)); },
+             [this, app_id, name, is_replacement, error, done] {
+                 auto a = apps_.find(name);
+                 if (a != apps_.end() && a->second->id == app_id) {
+                     auto& incoming = a->second->incoming;
+                     for (auto& i : incoming)
+                         if (tree_ && is_replacement(*i)) i->cgroup.remove();
+                     std::erase_if(incoming, [&](const auto& i) { return is_replacement(*i); });
+                 }
+                 finish_reload(name, app_id, error, done);
+             });
 }
 
 void Manager::scale(const std::string& name, uint32_t count, Done done) {

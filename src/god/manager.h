@@ -56,7 +56,8 @@ public:
 
     // Validates, creates and spawns every instance; throws Error. On an exec failure nothing
     // is left behind.
-    const App& start(AppSpec spec, uid_t owner);
+    // source: App::source.
+    const App& start(AppSpec spec, uid_t owner, std::string source = "request");
     // name may be "all".
     void stop(const std::string& name, Done done);
     void restart(const std::string& name, Done done);
@@ -112,6 +113,7 @@ private:
     void arm_watchdog(App& app, Instance& instance);
     void reload_step(uint64_t app_id, const std::string& name, size_t next_slot, Done done);
     void finish_reload(const std::string& name, uint64_t app_id, std::optional<Error> error, Done done);
+    void abort_reload(uint64_t app_id, const std::string& name, std::vector<uint64_t> replacements, Error error, Done done);
 
     EventLoop& loop_;
     CgroupTree* tree_;

@@ -1,0 +1,24 @@
+#include "ctl/import_command.h"
+
+#include <filesystem>
+#include <iostream>
+
+#include "config/app_file.h"
+#include "config/ecosystem_import.h"
+
+namespace pmd {
+
+int run_import(const std::string& file) {
+    auto ext = std::filesystem::path(file).extension().string();
+    // PM2 require()s .js files; node evaluates them the same way (config/ecosystem_js.cc).
+    std::string json = ext == ".js" || ext == ".cjs" || ext == ".mjs" ? ecosystem_js_to_json(file) : read_text_file(file);
+    ImportResult result = import_ecosystem_json(json);
+    std::cout << result.toml;
+    for (const auto& note : result.notes) std::cerr << "pmctl import: " << file << ": " << note << "\n";
+    if (!result.notes.empty())
+        std::cerr << "pmctl import: " << result.notes.size() << " item(s) above were not converted; the output "
+                  << "repeats them as comments: review it before using it\n";
+    return 0;
+}
+
+}  // namespace pmd
