@@ -176,7 +176,8 @@ within() {
 unit_active() { [[ $(cx systemctl is-active pmd) == active ]] || { cx systemctl status pmd --no-pager; return 1; }; }
 ls_has() { cx pmctl ls --json | grep -q "\"name\" *: *\"$1\""; }
 # Processes whose command line is exactly "sleep <marker>" (the apps this test starts).
-app_procs() { cx pgrep -x -f "$1" || true; }
+# Processes whose command line is exactly "[/path/]ARGS" (pmd execs /bin/sleep as given).
+app_procs() { cx pgrep -f -- "(^|/)$1\$" || true; }
 no_app_procs() {
   local p; p=$(app_procs "$1")
   [[ -z $p ]] || { echo "still running: $(cx ps -o pid,cgroup,args -p "${p//$'\n'/,}")"; return 1; }
