@@ -96,6 +96,9 @@ int run_daemon(const DaemonOptions& opt) {
     make_dir(opt.log_dir, "log directory");
     // Read first, so a bad pmd.toml stops pmd before anything happens, with every position.
     const pmd::DaemonConfig config = read_config(opt.config);
+    // state_dir of pmd.toml holds the dump unless --state-dir was given (as log_dir and --log-dir).
+    const std::string state_dir = opt.state_dir == "/var/lib/pmd" ? config.state_dir : opt.state_dir;
+    make_dir(state_dir, "state directory");
 
     pmd::EventLoop loop;
     std::string why;
@@ -119,7 +122,7 @@ int run_daemon(const DaemonOptions& opt) {
 
     auto connection = opt.bus.connect();
     pmd::BusConnection bus(loop, std::move(connection));
-    pmd::DeclaredApps declared(manager, {config.apps_dir, opt.state_dir + "/dump.toml", config.defaults, config.resurrect});
+    pmd::DeclaredApps declared(manager, {config.apps_dir, state_dir + "/dump.toml", config.defaults, config.resurrect});
     pmd::ManagerObject manager_object(bus.get(), loop, manager, &declared);
     try {
         bus.get().requestName("org.pmd.God1");

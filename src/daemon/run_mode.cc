@@ -1,6 +1,7 @@
 #include "daemon/run_mode.h"
 
 #include <signal.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -8,6 +9,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <set>
 
 #include "cgroup/cgroup_tree.h"
 #include "daemon/stdio_output_router.h"
@@ -76,6 +79,20 @@ private:
     EventSource check_;
 };
 
+// As PID 1 of a container, pmd inherits every orphan (a double-forked grandchild) and must reap
+// it, or zombies pile up. Instances' main processes are reaped by the Manager through their
+// pidfds, so only children that are not a main process are waited for here, by pid.
+void reap_orphans(const Manager& manager) {
+    std::set<pid_t> managed;
+    for (const App* app : manager.apps())
+        for (const Instance* instance : app->all_instances())
+            if (instance->process.pid() > 0) managed.insert(instance->process.pid());
+    std::ifstream children("/proc/self/task/" + std::to_string(getpid()) + "/children");
+    pid_t pid;
+    while (children >> pid)
+        if (!managed.count(pid)) waitpid(pid, nullptr, WNOHANG);
+}
+
 }  // namespace
 
 int run_foreground(const RunOptions& options, const DaemonConfig& config) {
@@ -107,6 +124,8 @@ int run_foreground(const RunOptions& options, const DaemonConfig& config) {
     auto term = loop.add_signal(SIGTERM, shutdown);
     auto interrupt = loop.add_signal(SIGINT, shutdown);
     signal(SIGPIPE, SIG_IGN);
+    EventSource orphans;
+    if (getpid() == 1) orphans = loop.add_signal(SIGCHLD, [&](int) { reap_orphans(manager); });
     int code = loop.run();
     manager.set_observer(nullptr);
     return code < 0 ? 1 : code;

@@ -1,7 +1,11 @@
 // Issue 4 as a user meets it: apps_dir at boot, StartFile with [defaults] and profiles,
 // save/resurrect across a pmd restart, daemon-reload (and SIGHUP), pmctl import, pmd run.
 #include <signal.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -228,6 +232,79 @@ TEST(ConfigRun, PmdRunForwardsOutputAndExitsWithItsApps) {
     r = run_command({PMD_BIN, "--config", no_config, "run", (dir / "fail.toml").string()});
     EXPECT_EQ(r.exit_code, 1) << r.err;
     EXPECT_THAT(r.err, HasSubstr("oops"));
+    std::filesystem::remove_all(dir);
+}
+
+// pmd run as PID 1 of its own pid namespace, as in a container: the exit code comes out, a
+// SIGTERM from outside stops the apps and gives 0, and an orphaned grandchild is reaped.
+TEST(ConfigRun, PmdRunAsPid1OfAPidNamespace) {
+    auto dir = std::filesystem::temp_directory_path() / ("pmd-run-ns-" + std::to_string(getpid()));
+    write(dir / "fail.toml", "[[app]]\nname = \"sad\"\ncommand = [\"sh\", \"-c\", \"exit 3\"]\nautorestart = false\n");
+    write(dir / "serve.toml", "[[app]]\nname = \"serve\"\ncommand = [\"sh\", \"-c\", "
+                              "\"(sleep 0 &) ; echo up ; exec sleep 1000\"]\n");
+    auto no_config = (dir / "none.toml").string();
+    std::vector<std::string> ns{"unshare", "--pid", "--fork", "--mount-proc", PMD_BIN, "--config", no_config, "run"};
+
+    auto argv = ns;
+    argv.push_back((dir / "fail.toml").string());
+    auto r = run_command(argv);
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+
+    // The long-running one: read "up", find pmd (unshare's child), SIGTERM it from outside.
+    argv = ns;
+    argv.push_back((dir / "serve.toml").string());
+    int out[2];
+    ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
+    pid_t unshare_pid = fork();
+    if (unshare_pid == 0) {
+        dup2(out[1], 1);
+        std::vector<char*> args;
+        for (auto& a : argv) args.push_back(a.data());
+        args.push_back(nullptr);
+        execvp(args[0], args.data());
+        _exit(127);
+    }
+    close(out[1]);
+    ChildProcess unshare(unshare_pid, static_cast<int>(syscall(SYS_pidfd_open, unshare_pid, 0)));
+    std::string got;
+    char buf[256];
+    while (got.find("up\n") == std::string::npos) {
+        struct pollfd p{out[0], POLLIN, 0};
+        ASSERT_EQ(poll(&p, 1, 10000), 1) << "no output from the app within 10 s";
+        ssize_t n = ::read(out[0], buf, sizeof buf);
+        ASSERT_GT(n, 0);
+        got.append(buf, static_cast<size_t>(n));
+    }
+    close(out[0]);
+    pid_t pmd_pid = 0;
+    std::ifstream children("/proc/" + std::to_string(unshare_pid) + "/task/" + std::to_string(unshare_pid) + "/children");
+    children >> pmd_pid;
+    ASSERT_GT(pmd_pid, 0);
+    // The orphan (sleep 0, its parent sh gone) is PID 1's to reap: no zombie may stay.
+    auto zombies = [&] {
+        std::ifstream kids("/proc/" + std::to_string(pmd_pid) + "/task/" + std::to_string(pmd_pid) + "/children");
+        int count = 0;
+        pid_t kid;
+        while (kids >> kid) {
+            std::ifstream stat("/proc/" + std::to_string(kid) + "/stat");
+            std::string line;
+            std::getline(stat, line);
+            auto close_paren = line.rfind(')');
+            if (close_paren != std::string::npos && line.size() > close_paren + 2 && line[close_paren + 2] == 'Z') ++count;
+        }
+        return count;
+    };
+    auto end = std::chrono::steady_clock::now() + 10s;
+    while (zombies() > 0 && std::chrono::steady_clock::now() < end) {
+        struct pollfd none{-1, 0, 0};
+        poll(&none, 0, 10);  // the reap is pmd's; nothing of ours to wait on but time
+    }
+    EXPECT_EQ(zombies(), 0);
+    kill(pmd_pid, SIGTERM);
+    int status = unshare.wait(20s);
+    ASSERT_NE(status, -1) << "pmd run did not exit after SIGTERM";
+    EXPECT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0);
     std::filesystem::remove_all(dir);
 }
 
