@@ -23,7 +23,7 @@ _pmctl() {
     _init_completion -n = || return
 
     local commands="start stop restart delete ls describe signal ping logs reload scale save
-        resurrect daemon-reload daemon-reexec"
+        resurrect daemon-reload daemon-reexec import"
     local global_opts="--system --user --bus -H --host -h --help"
 
     case $prev in
