@@ -153,6 +153,9 @@ std::map<std::string, sdbus::Variant> AppObject::properties() {
     d["Spec"] = sdbus::Variant(Spec());
     d["CgroupPath"] = sdbus::Variant(CgroupPath());
     d["StatsSource"] = sdbus::Variant(StatsSource());
+    d["LogFiles"] = sdbus::Variant(LogFiles());
+    d["LogSinks"] = sdbus::Variant(LogSinks());
+    d["DroppedLines"] = sdbus::Variant(DroppedLines());
     return d;
 }
 

@@ -90,6 +90,15 @@ std::string render_app_description(const VariantDict& p) {
         << "Restarts: " << get_or<uint32_t>(p, "Restarts", 0) << "\n"
         << "Cgroup: " << get_or<std::string>(p, "CgroupPath", "") << "\n"
         << "Figures: " << get_or<std::string>(p, "StatsSource", "") << "\n";
+    // Logs (issue 5): where lines go, and how many pmd could not deliver.
+    if (p.count("LogSinks")) {
+        out << "Logs:";
+        for (const auto& sink : p.at("LogSinks").get<std::vector<std::string>>()) out << " " << sink;
+        out << ", " << get_or<uint64_t>(p, "DroppedLines", 0) << " lines dropped\n";
+        for (const auto& f : p.at("LogFiles").get<std::vector<sdbus::Struct<std::string, int32_t, std::string>>>())
+            out << "    " << f.get<0>() << (f.get<1>() < 0 ? std::string(" (all instances)") : " " + std::to_string(f.get<1>()))
+                << ": " << f.get<2>() << "\n";
+    }
     auto spec = get_or<VariantDict>(p, "Spec", {});
     if (auto it = spec.find("command"); it != spec.end()) {
         out << "Command:";

@@ -19,6 +19,8 @@
 #include "ctl/app_table.h"
 #include "ctl/god_client.h"
 #include "ctl/import_command.h"
+#include "ctl/log_command.h"
+#include "ctl/monit.h"
 #include "ctl/variant_json.h"
 
 namespace {
@@ -208,6 +210,19 @@ int main(int argc, char** argv) {
     signal_cmd->add_option("signal", signal_text, "Signal name or number (SIGUSR2, USR2, 12)")->required();
     signal_cmd->add_option("name", target, "App name")->required();
     auto* ping_cmd = cli.add_subcommand("ping", "Check that pmd answers; prints its version");
+    // Logs and monitoring (ctl/log_command.h, ctl/monit.h).
+    pmd::LogsOptions logs;
+    auto* logs_cmd = cli.add_subcommand("logs", "Show the last lines of every app's output (or one app's), and follow them");
+    logs_cmd->add_option("name", logs.name, "App name (default: every app)");
+    logs_cmd->add_option("-n,--lines", logs.lines, "Lines per log file (default 15)");
+    logs_cmd->add_flag("-f,--follow", logs.follow, "Keep printing new lines, across rotation, until Ctrl-C");
+    auto* err_flag = logs_cmd->add_flag("--err", logs.err_only, "Only stderr");
+    logs_cmd->add_flag("--out", logs.out_only, "Only stdout")->excludes(err_flag);
+    std::string flush_name;
+    auto* flush_cmd = cli.add_subcommand("flush", "Empty the log files of an app (or all)");
+    flush_cmd->add_option("name", flush_name, "App name, or 'all' (default)")->default_val("all");
+    auto* reopen_cmd = cli.add_subcommand("reopen-logs", "Reopen every log file (after an external logrotate moved them)");
+    auto* monit_cmd = cli.add_subcommand("monit", "Live dashboard of every app: CPU, memory, restarts, state (q quits)");
 
     // Apps from files (issue 4).
     auto* save_cmd = cli.add_subcommand("save", "Write every app's spec to pmd's dump (state dir), for resurrect and boot");
@@ -217,7 +232,6 @@ int main(int argc, char** argv) {
     std::string import_file;
     auto* import_cmd = cli.add_subcommand("import", "Convert a PM2 ecosystem file to a pmd app file (TOML on stdout, notes on stderr)");
     import_cmd->add_option("file", import_file, "ecosystem.config.js, .cjs, .mjs or .json")->required();
-
     try {
         cli.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -225,6 +239,10 @@ int main(int argc, char** argv) {
     }
 
     try {
+        if (logs_cmd->parsed()) return pmd::run_logs(bus, logs);
+        if (flush_cmd->parsed()) return pmd::run_flush(bus, flush_name);
+        if (reopen_cmd->parsed()) return pmd::run_reopen_logs(bus);
+        if (monit_cmd->parsed()) return pmd::run_monit(bus);
         if (import_cmd->parsed()) return pmd::run_import(import_file);
         pmd::GodClient client(bus);
         if (start_cmd->parsed()) {

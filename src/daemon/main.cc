@@ -24,7 +24,9 @@
 #include "event/event_loop.h"
 #include "god/declared_apps.h"
 #include "god/manager.h"
-#include "logs/output_router.h"
+#include "logs/log_settings.h"
+#include "logs/metrics_server.h"
+#include "logs/pipe_output_router.h"
 
 namespace {
 
@@ -116,7 +118,12 @@ int run_daemon(const DaemonOptions& opt) {
 
     // Who may manage apps (bus/authorization.h): admin_group of pmd.toml, and polkit where it answers.
     pmd::configure_access(pmd::make_access_rules(pmd::load_daemon_config(opt.config).admin_group, true));
-    pmd::FileOutputRouter output(opt.log_dir);
+    // Logs and metrics (logs/): stdout/stderr through pipes pmd reads, sinks and rotation per
+    // pmd.toml; --log-dir, when not the built-in default, wins over log_dir.
+    const pmd::DaemonConfig log_config = pmd::load_daemon_config(opt.config);
+    pmd::LogSettings log_settings = pmd::log_settings(log_config, opt.log_dir == "/var/log/pmd" ? "" : opt.log_dir);
+    make_dir(log_settings.log_dir, "log directory");
+    pmd::PipeOutputRouter output(loop, log_settings);
     pmd::Manager manager(loop, tree.get(), output);
     manager.enable_notify(opt.state_dir + "/notify");
 
@@ -124,6 +131,9 @@ int run_daemon(const DaemonOptions& opt) {
     pmd::BusConnection bus(loop, std::move(connection));
     pmd::DeclaredApps declared(manager, {config.apps_dir, state_dir + "/dump.toml", config.defaults, config.resurrect});
     pmd::ManagerObject manager_object(bus.get(), loop, manager, &declared);
+    std::unique_ptr<pmd::MetricsServer> metrics;
+    if (!log_config.metrics_listen.empty())
+        metrics = std::make_unique<pmd::MetricsServer>(loop, manager, output, log_config.metrics_listen);
     try {
         bus.get().requestName("org.pmd.God1");
     } catch (const sdbus::Error& e) {

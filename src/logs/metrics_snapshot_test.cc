@@ -1,0 +1,30 @@
+#include "logs/metrics_snapshot.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace pmd {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(RenderPrometheus, OneSamplePerInstanceWithLabelsAndTypes) {
+    MetricsSnapshot snap;
+    AppMetrics a;
+    a.name = "web\"x";
+    a.log_dropped_lines = 7;
+    a.instances.push_back({0, true, 1024, 1.5, 2, 3, 10});
+    a.instances.push_back({1, false, 0, 0, 0, 0, 0});
+    snap.apps.push_back(a);
+    std::string text = render_prometheus(snap);
+    EXPECT_THAT(text, HasSubstr("# TYPE pmd_instance_memory_bytes gauge\n"));
+    EXPECT_THAT(text, HasSubstr("pmd_instance_memory_bytes{app=\"web\\\"x\",instance=\"0\"} 1024\n"));
+    EXPECT_THAT(text, HasSubstr("pmd_instance_cpu_seconds_total{app=\"web\\\"x\",instance=\"0\"} 1.5\n"));
+    EXPECT_THAT(text, HasSubstr("pmd_instance_up{app=\"web\\\"x\",instance=\"1\"} 0\n"));
+    EXPECT_THAT(text, HasSubstr("# TYPE pmd_log_dropped_lines_total counter\n"));
+    EXPECT_THAT(text, HasSubstr("pmd_log_dropped_lines_total{app=\"web\\\"x\"} 7\n"));
+    EXPECT_THAT(text, HasSubstr("pmd_apps 1\n"));
+}
+
+}  // namespace
+}  // namespace pmd
