@@ -32,6 +32,8 @@ void FileSink::open_file() {
 
 void FileSink::write(const LogLine& line) {
     size_t length = line.text.size() + 1;
+    // A read burst can bring more than the bound: write out before judging the destination stuck.
+    if (buffer_.size() + length > kMaxBufferedBytes) flush();
     if (buffer_.size() + length > kMaxBufferedBytes) {
         // The destination has not taken the last megabyte: dropping here is what keeps the
         // pipe drained, so the app never blocks on its stdout.

@@ -59,6 +59,15 @@ TEST_F(FileSinkTest, RotationKeepsEveryLineExactlyOnceInOrder) {
     for (int n = 1; n <= 3; ++n) EXPECT_LE(fs::file_size(rotated_name(path, n)), 1000u);
 }
 
+TEST_F(FileSinkTest, ABurstBiggerThanTheBufferIsWrittenNotDropped) {
+    FileSink sink(loop, path, {}, DateFormat());
+    std::string text(1000, 'z');
+    for (int i = 0; i < 3000; ++i) sink.write(line(text));  // 3 MB before any flush()
+    sink.flush();
+    EXPECT_EQ(sink.dropped_lines(), 0u);
+    EXPECT_EQ(lines_of(path).size(), 3000u);
+}
+
 TEST_F(FileSinkTest, PrefixesTheDateFormat) {
     FileSink sink(loop, path, {}, DateFormat("[T]"));
     sink.write(line("hello"));
