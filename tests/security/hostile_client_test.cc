@@ -98,7 +98,13 @@ TEST_F(HostileClient, ThousandsOfMalformedCallsLeakNothingAndPmdStaysUp) {
               << rss_before << " -> " << rss_after << " KiB" << std::endl;
     EXPECT_EQ(unanswered, 0);
     EXPECT_LE(fds_after, fds_before + 2);
+#if defined(__SANITIZE_ADDRESS__)
+    // ASan keeps freed memory in quarantine (256 MiB by default), so RSS says nothing about
+    // leaks there; LeakSanitizer checks pmd's heap when it exits instead.
+    std::cout << "hostile client: RSS bound not checked under AddressSanitizer" << std::endl;
+#else
     EXPECT_LT(rss_after, rss_before + 8 * 1024) << "RSS grew by more than 8 MiB over 4000 bad calls";
+#endif
     // Still serving.
     std::string version;
     h.manager().callMethod("Ping").onInterface("org.pmd.God1.Manager").storeResultsTo(version);
