@@ -178,6 +178,7 @@ ls_has() { cx pmctl ls --json | grep -q "\"name\" *: *\"$1\""; }
 # Processes whose command line is exactly "sleep <marker>" (the apps this test starts).
 # Processes whose command line is exactly "[/path/]ARGS" (pmd execs /bin/sleep as given).
 app_procs() { cx pgrep -f -- "(^|/)$1\$" || true; }
+has_app_proc() { [[ -n $(app_procs "$1") ]]; }
 no_app_procs() {
   local p; p=$(app_procs "$1")
   [[ -z $p ]] || { echo "still running: $(cx ps -o pid,cgroup,args -p "${p//$'\n'/,}")"; return 1; }
@@ -235,7 +236,7 @@ cx_cp "$ROOT.app.toml" /etc/pmd.d/e2e.toml; rm -f "$ROOT.app.toml"
 check "systemctl restart pmd" cx systemctl restart pmd
 check "pmd is active after the restart" within 10 unit_active
 check "/etc/pmd.d app runs after systemctl restart pmd" within 10 ls_has e2e-declared
-check "/etc/pmd.d app process is alive" within 5 cx pgrep -x -f 'sleep 4343'
+check "/etc/pmd.d app process is alive" within 5 has_app_proc 'sleep 4343'
 check "the restart stopped the ad-hoc app's process" no_app_procs "sleep 4242"
 
 # Watchdog: the shipped unit asks for one; a short one must be met for many periods.
@@ -266,6 +267,30 @@ check "man pmd, pmd.toml, org.pmd.God1 render" cx sh -c 'for p in 8/pmd 5/pmd.to
 
 reload_ok() { cx systemctl reload pmd && sleep 1 && unit_active; }
 check "systemctl reload pmd keeps it active" reload_ok
+
+# journald sink: instance output carries PMD_APP, PMD_INSTANCE, SYSLOG_IDENTIFIER, PRIORITY
+# (stderr 3, stdout 6), and pmctl logs reads the journal when that is the only sink.
+journal_lines() { cx journalctl "$@" -o cat 2>/dev/null; }
+journal_sink_fields() {
+  cx cp /etc/pmd.toml /etc/pmd.toml.e2e-saved || return 1
+  cx sh -c 'echo "log_sink = \"both\"" >> /etc/pmd.toml' && cx systemctl restart pmd || return 1
+  cx pmctl start -n jtest --no-autorestart -- sh -c 'echo to-out; echo to-err >&2; sleep 30' || return 1
+  for _ in $(seq 100); do journal_lines PMD_APP=jtest | grep -q to-err && break; sleep 0.1; done
+  [[ $(journal_lines PMD_APP=jtest PRIORITY=3) == to-err ]] || { echo "PRIORITY=3: $(journal_lines PMD_APP=jtest PRIORITY=3)"; return 1; }
+  [[ $(journal_lines PMD_APP=jtest PRIORITY=6) == to-out ]] || { echo "PRIORITY=6: $(journal_lines PMD_APP=jtest PRIORITY=6)"; return 1; }
+  cx journalctl PMD_APP=jtest -o export | grep -qx 'PMD_INSTANCE=0' &&
+    cx journalctl PMD_APP=jtest -o export | grep -qx 'SYSLOG_IDENTIFIER=jtest'
+}
+journal_only_logs() {
+  cx sh -c 'cp /etc/pmd.toml.e2e-saved /etc/pmd.toml && echo "log_sink = \"journal\"" >> /etc/pmd.toml' &&
+    cx systemctl restart pmd || return 1
+  cx pmctl start -n jtest2 --no-autorestart -- sh -c 'echo hi; echo oops >&2; sleep 30' || return 1
+  for _ in $(seq 100); do cx pmctl logs jtest2 -n 5 | grep -q 'jtest2\[0\] err | oops' && break; sleep 0.1; done
+  cx pmctl logs jtest2 -n 5 | grep -qx 'jtest2\[0\] | hi'
+}
+check "journald sink: PMD_APP, PMD_INSTANCE, SYSLOG_IDENTIFIER, PRIORITY" journal_sink_fields
+check "pmctl logs reads the journal when it is the only sink" journal_only_logs
+cx sh -c 'mv /etc/pmd.toml.e2e-saved /etc/pmd.toml; pmctl delete jtest; pmctl delete jtest2; systemctl restart pmd' >/dev/null 2>&1
 
 # Reboot: enabled unit and app files bring everything back.
 reboot_container
