@@ -89,7 +89,7 @@ start_container() {
 wait_booted() {
   local old=${1:-} state=""
   leader=""
-  for _ in $(seq 1 300); do      # up to 30 s for a (new) PID 1
+  for _ in $(seq 1 600); do      # up to 60 s for a (new) PID 1 on a loaded host
     leader=$(pgrep -P "$nspawn_pid" -x systemd || true)
     [[ -n $leader && $leader != "$old" ]] && break
     leader=""; sleep 0.1
@@ -115,7 +115,7 @@ cx_cp() { cp -a "$1" "/proc/$leader/root/${2#/}"; }
 reboot_container() {
   local old=$leader
   cx systemctl reboot >/dev/null 2>&1 || true
-  for _ in $(seq 1 300); do
+  for _ in $(seq 1 1200); do      # up to 120 s: shutdown stops pmd, which stops every app
     kill -0 "$old" 2>/dev/null || break
     sleep 0.1
   done
