@@ -74,8 +74,11 @@ size_t CgroupDir::signal_all(int signal) const {
     return count;
 }
 
-void CgroupDir::kill_all() const {
-    if (write_file("cgroup.kill", "1")) return;
+void CgroupDir::kill_all() {
+    if (write_file("cgroup.kill", "1")) {
+        killed_ = true;
+        return;
+    }
     // Kernels before 5.14: freeze-free loop; processes forking while we kill are caught by
     // the next pass. Bounded so a pathological case cannot hang the daemon's loop.
     for (int pass = 0; pass < 64; ++pass)

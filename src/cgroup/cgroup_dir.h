@@ -35,7 +35,12 @@ public:
     size_t signal_all(int signal) const;
     // SIGKILL to the whole subtree: cgroup.kill where the kernel has it (5.14+), else a loop
     // over cgroup.procs until it is empty of live processes.
-    void kill_all() const;
+    void kill_all();
+    // True once cgroup.kill was written here. Such a cgroup must not receive new processes:
+    // since Linux 6.14 (kill_seq), clone3(CLONE_INTO_CGROUP) compares the target's kill
+    // counter with the parent cgroup's and SIGKILLs every child born into a cgroup that was
+    // ever killed. Callers move on to a fresh cgroup instead.
+    bool killed() const { return killed_; }
     // rmdir; false (and nothing thrown) if it is still busy or already gone.
     bool remove() const;
 
@@ -46,6 +51,7 @@ private:
     std::string path_;
     std::string relative_;
     UniqueFd fd_;
+    bool killed_ = false;
 };
 
 }  // namespace pmd

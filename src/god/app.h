@@ -53,7 +53,7 @@ public:
 
     uint64_t serial;      // unique in the daemon's life: pending callbacks find instances by it
     unsigned index;       // the slot, 0..instances-1 (PMD_INSTANCE)
-    unsigned generation;  // bumped by each reload of the slot; names the cgroup
+    unsigned generation;  // names the cgroup; a new one for each reload or after cgroup.kill
     InstanceState state = InstanceState::Stopped;
     bool want_running = false;
     ProcessRef process;
@@ -108,6 +108,9 @@ public:
     std::vector<std::unique_ptr<Instance>> incoming;  // replacements of a running reload
     bool deleting = false;
     bool reloading = false;
+    // The last instance cgroup generation handed out: unique per app, so a replacement's
+    // cgroup never collides with one still being emptied.
+    unsigned last_generation = 0;
 
     // Derived from the instances: see state_name() of the app in app.cc.
     std::string state() const;

@@ -225,6 +225,13 @@ const App& Manager::start(AppSpec spec, uid_t owner, std::string source) {
 }
 
 void Manager::spawn_instance(App& app, Instance& instance) {
+    if (tree_ && instance.cgroup.killed() && !instance.cgroup.populated()) {
+        // A cgroup that had cgroup.kill would SIGKILL the new process at birth (see
+        // CgroupDir::killed); the empty one is removed and the run gets a fresh cgroup.
+        instance.cgroup.remove();
+        instance.cgroup = CgroupDir();
+        instance.generation = ++app.last_generation;
+    }
     if (tree_ && !instance.cgroup)
         instance.cgroup = tree_->make_instance_dir(app.cgroup, instance.index, instance.generation);
     if (tree_ && instance.cgroup.populated())
@@ -710,7 +717,7 @@ void Manager::reload_step(uint64_t app_id, const std::string& name, size_t first
     try {
         for (size_t slot = first; slot < end; ++slot) {
             Instance& old = *app.instances[slot];
-            auto fresh = make_instance(app, old.index, old.generation + 1);
+            auto fresh = make_instance(app, old.index, ++app.last_generation);
             fresh->restarts = old.restarts + 1;
             fresh->want_running = true;
             Instance& ref = *fresh;
@@ -824,7 +831,7 @@ void Manager::scale(const std::string& name, uint32_t count, Done done) {
         if (count >= current) {
             std::optional<Error> error;
             for (uint32_t i = current; i < count; ++i) {
-                app.instances.push_back(make_instance(app, i, 0));
+                app.instances.push_back(make_instance(app, i, ++app.last_generation));
                 app.instances.back()->want_running = true;
                 try {
                     spawn_instance(app, *app.instances.back());

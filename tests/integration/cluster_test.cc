@@ -220,16 +220,22 @@ TEST_F(ClusterTest, WatchdogReplacesAHungInstance) {
     auto s = app("hung", 1, {{"WATCHDOG_PINGS", "3"}});
     s["watchdog_sec"] = sdbus::Variant(std::string("600ms"));
     h.start_app(s);
-    ASSERT_TRUE(h.wait_until([&] {
+    // Two watchdog kills in a row: the replacement lived to ping and hang too, so it was not
+    // killed at birth (a cgroup that had cgroup.kill must not be reused).
+    auto hung_exits = [&] {
+        std::vector<PmdHarness::Exit> found;
         for (auto& e : h.exits())
-            if (e.app == "hung") return true;
-        return false;
-    }, 15s));
-    ASSERT_TRUE(h.wait_until([&] {
-        auto i = h.instances("hung");
-        return !i.empty() && i[0].count("last_exit_reason") && field<std::string>(i[0], "last_exit_reason") == "watchdog" &&
-               field<uint32_t>(i[0], "restarts") >= 1;
-    }));
+            if (e.app == "hung") found.push_back(e);
+        return found;
+    };
+    ASSERT_TRUE(h.wait_until([&] { return hung_exits().size() >= 2; }, 15s));
+    auto two = hung_exits();
+    EXPECT_EQ(two[0].reason, "watchdog");
+    EXPECT_EQ(two[1].reason, "watchdog");
+    EXPECT_NE(two[0].pid, two[1].pid);
+    auto i = h.instances("hung");
+    ASSERT_FALSE(i.empty());
+    EXPECT_GE(field<uint32_t>(i[0], "restarts"), 1u);
     EXPECT_THAT(h.pmd_log(), HasSubstr("no WATCHDOG=1 within watchdog_sec"));
 }
 

@@ -189,6 +189,14 @@ TEST_F(CoreTest, GrandchildrenOfACrashedInstanceDieBeforeItsReplacement) {
     kill(main_pid, SIGKILL);
     EXPECT_TRUE(wait_pid_gone(orphan, 2s));
     ASSERT_TRUE(h.wait_until([&] { return pid_of("orphans", 0) != main_pid && instance_is("orphans", 0, "online"); }));
+    // The replacement really runs (it writes its own line): it is not born into the cgroup
+    // that cgroup.kill emptied, where the kernel would kill it at once.
+    EXPECT_TRUE(h.wait_until([&] {
+        std::ifstream in(pidfile);
+        pid_t a = 0, b = 0;
+        return static_cast<bool>(in >> a >> b);
+    }));
+    EXPECT_EQ(kill(pid_of("orphans", 0), 0), 0);
 }
 
 TEST_F(CoreTest, SignalReachesTheApp) {
