@@ -102,12 +102,12 @@ void AppObject::Delete(sdbus::Result<>&& result) {
 }
 
 void AppObject::Reload(sdbus::Result<>&& result) {
-    guarded([&] { require_manager(getObject(), "reload apps"); });
+    guarded([&] { require_app_manager(getObject(), manager_, name_, "reload"); });
     manager_.reload(name_, reply_when_done(std::move(result)));
 }
 
 void AppObject::Scale(sdbus::Result<>&& result, uint32_t instances) {
-    guarded([&] { require_manager(getObject(), "scale apps"); });
+    guarded([&] { require_app_manager(getObject(), manager_, name_, "scale"); });
     manager_.scale(name_, instances, reply_when_done(std::move(result)));
 }
 

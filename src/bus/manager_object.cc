@@ -81,12 +81,12 @@ void ManagerObject::Delete(sdbus::Result<>&& result, std::string name) {
 }
 
 void ManagerObject::Reload(sdbus::Result<>&& result, std::string name) {
-    guarded([&] { require_manager(getObject(), "reload apps"); });
+    guarded([&] { require_app_manager(getObject(), manager_, name, "reload"); });
     manager_.reload(name, reply_when_done(std::move(result)));
 }
 
 void ManagerObject::Scale(sdbus::Result<>&& result, std::string name, uint32_t instances) {
-    guarded([&] { require_manager(getObject(), "scale apps"); });
+    guarded([&] { require_app_manager(getObject(), manager_, name, "scale"); });
     manager_.scale(name, instances, reply_when_done(std::move(result)));
 }
 

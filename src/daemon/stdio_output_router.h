@@ -9,7 +9,7 @@ namespace pmd {
 
 class StdioOutputRouter final : public OutputRouter {
 public:
-    void app_added(const AppSpec&) override {}
+    void app_added(const AppSpec&, const std::optional<FsIdentity>&) override {}
     InstanceOutput instance_output(const AppSpec& spec, unsigned index) override;
     void app_removed(const std::string&) override {}
 };

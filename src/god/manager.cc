@@ -182,7 +182,13 @@ const App& Manager::start(AppSpec spec, uid_t owner, std::string source) {
     // Bound once, before any instance exists: a port in use is an answer, not a crash loop.
     if (!s.listen.empty() && !s.reuse_port) app->sockets = ListenSocketSet::bind_all(s.listen, s.name);
 
-    output_.app_added(s);
+    // Log paths a user chose are opened with that user's permissions, never root's.
+    std::optional<FsIdentity> log_opener;
+    if (owner != 0 && owner != geteuid()) {
+        Credentials c = lookup_credentials(std::to_string(owner), "");
+        log_opener = FsIdentity{c.uid, c.gid, c.groups};
+    }
+    output_.app_added(s, log_opener);
 
     if (tree_) app->cgroup = tree_->make_app_dir(s.name);
     for (unsigned i = 0; i < instance_count(s.instances); ++i) app->instances.push_back(make_instance(*app, i, 0));

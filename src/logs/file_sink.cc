@@ -13,8 +13,10 @@
 
 namespace pmd {
 
-FileSink::FileSink(EventLoop& loop, std::string path, RotationLimits limits, DateFormat date_format)
-    : loop_(loop), path_(std::move(path)), limits_(limits), date_format_(std::move(date_format)) {
+FileSink::FileSink(EventLoop& loop, std::string path, RotationLimits limits, DateFormat date_format,
+                   std::optional<FsIdentity> opener)
+    : loop_(loop), path_(std::move(path)), limits_(limits), date_format_(std::move(date_format)),
+      opener_(opener) {
     open_file();
     if (!fd_)
         throw Error(Error::Kind::Failed, "cannot open log file " + path_ + ": " + std::strerror(errno) +
@@ -23,7 +25,19 @@ FileSink::FileSink(EventLoop& loop, std::string path, RotationLimits limits, Dat
 
 void FileSink::open_file() {
     writable_.reset();
-    fd_.reset(::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0640));
+    int flags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+    if (opener_) flags |= O_NOFOLLOW;
+    int open_errno = 0;
+    try {
+        ScopedFsIdentity as_owner(opener_);
+        fd_.reset(::open(path_.c_str(), flags, 0640));
+        open_errno = errno;
+    } catch (const Error& e) {
+        spdlog::warn("log file {}: {}", path_, e.what());
+        fd_.reset();
+        open_errno = EPERM;
+    }
+    errno = open_errno;  // callers report it; restoring the identity must not hide it
     if (!fd_) return;
     struct stat st{};
     regular_ = ::fstat(fd_.get(), &st) == 0 && S_ISREG(st.st_mode);
@@ -101,6 +115,7 @@ void FileSink::drop_buffer(int error) {
 
 void FileSink::rotate() {
     try {
+        ScopedFsIdentity as_owner(opener_);
         rotate_log_files(path_, limits_.max_files);
     } catch (const Error& e) {
         // Keep writing to the file we have: a late rotation is better than a lost line. The

@@ -9,8 +9,10 @@
 // opened, so a line is never split, lost or duplicated across files.
 #pragma once
 
+#include <optional>
 #include <string>
 
+#include "base/fs_identity.h"
 #include "base/unique_fd.h"
 #include "event/event_loop.h"
 #include "logs/date_format.h"
@@ -23,8 +25,11 @@ class FileSink final : public LogSink {
 public:
     static constexpr size_t kMaxBufferedBytes = 1 << 20;
 
-    // Opens the file now; throws Error naming it and the fix if it cannot.
-    FileSink(EventLoop& loop, std::string path, RotationLimits limits, DateFormat date_format);
+    // Opens the file now; throws Error naming it and the fix if it cannot. With an opener (a
+    // path a user chose), every open, rotation and reopen runs with that user's file
+    // permissions and does not follow a symlink in the last component.
+    FileSink(EventLoop& loop, std::string path, RotationLimits limits, DateFormat date_format,
+             std::optional<FsIdentity> opener = std::nullopt);
 
     void write(const LogLine& line) override;
     void flush() override;
@@ -44,6 +49,7 @@ private:
     std::string path_;
     RotationLimits limits_;
     DateFormat date_format_;
+    std::optional<FsIdentity> opener_;
     UniqueFd fd_;
     bool regular_ = false;      // rotation and size only mean something for regular files
     uint64_t size_ = 0;         // bytes in the current file, as written by us

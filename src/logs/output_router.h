@@ -5,9 +5,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "base/fs_identity.h"
 #include "base/unique_fd.h"
 #include "god/app_spec.h"
 
@@ -35,7 +37,9 @@ class OutputRouter {
 public:
     virtual ~OutputRouter() = default;
     // When an app is created: open what it needs; throws Error naming the file and the fix.
-    virtual void app_added(const AppSpec& spec) = 0;
+    // owner: whose file permissions apply to the log paths the app chose (nullopt: pmd's own,
+    // for apps that root or pmd's own user started).
+    virtual void app_added(const AppSpec& spec, const std::optional<FsIdentity>& owner) = 0;
     virtual InstanceOutput instance_output(const AppSpec& spec, unsigned index) = 0;
     virtual void app_removed(const std::string& name) = 0;
 
@@ -47,22 +51,6 @@ public:
         (void)name;
         return {};
     }
-};
-
-// Each app's out_file/error_file (default <log_dir>/<name>-out.log, -err.log) opened with
-// O_APPEND and handed to the children directly: nothing passes through pmd.
-class FileOutputRouter final : public OutputRouter {
-public:
-    explicit FileOutputRouter(std::string log_dir) : log_dir_(std::move(log_dir)) {}
-    void app_added(const AppSpec& spec) override;
-    InstanceOutput instance_output(const AppSpec& spec, unsigned index) override;
-    void app_removed(const std::string&) override {}
-
-    std::string out_path(const AppSpec& spec) const;
-    std::string err_path(const AppSpec& spec) const;
-
-private:
-    std::string log_dir_;
 };
 
 }  // namespace pmd

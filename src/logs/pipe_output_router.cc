@@ -16,6 +16,7 @@ struct PipeOutputRouter::Slot {
 
 struct PipeOutputRouter::AppLogs {
     AppSpec spec;
+    std::optional<FsIdentity> owner;  // opens the paths the app chose; the log dir's are pmd's
     DateFormat date_format;
     std::map<std::string, std::unique_ptr<FileSink>> files;  // by path: out and err may share one
     std::unique_ptr<JournalSink> journal;
@@ -65,13 +66,16 @@ FileSink* PipeOutputRouter::file_sink(AppLogs& logs, const std::string& path) {
     if (path.empty() || !settings_.files) return nullptr;
     auto it = logs.files.find(path);
     if (it != logs.files.end()) return it->second.get();
-    auto sink = std::make_unique<FileSink>(loop_, path, settings_.rotation, logs.date_format);
+    bool in_log_dir = path.starts_with(settings_.log_dir + "/");
+    auto sink = std::make_unique<FileSink>(loop_, path, settings_.rotation, logs.date_format,
+                                           in_log_dir ? std::nullopt : logs.owner);
     return logs.files.emplace(path, std::move(sink)).first->second.get();
 }
 
-void PipeOutputRouter::app_added(const AppSpec& spec) {
+void PipeOutputRouter::app_added(const AppSpec& spec, const std::optional<FsIdentity>& owner) {
     auto logs = std::make_unique<AppLogs>();
     logs->spec = spec;
+    logs->owner = owner;
     logs->date_format = DateFormat(spec.log_date_format);
     if (settings_.journal) logs->journal = std::make_unique<JournalSink>(settings_.journal_socket);
     // Opening the first instance's files now turns an unwritable path into an answer to the

@@ -36,7 +36,7 @@ public:
     PipeOutputRouter(EventLoop& loop, LogSettings settings);
     ~PipeOutputRouter() override;
 
-    void app_added(const AppSpec& spec) override;
+    void app_added(const AppSpec& spec, const std::optional<FsIdentity>& owner) override;
     InstanceOutput instance_output(const AppSpec& spec, unsigned index) override;
     void app_removed(const std::string& name) override;
     void reopen() override;

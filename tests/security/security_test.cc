@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <iterator>
 #include <memory>
 
 #include "bus_as_user.h"
@@ -130,10 +131,23 @@ TEST_F(Security, AppWithoutUserRunsAsItsCallerWhoOwnsIt) {
 
 TEST_F(Security, UserManagesOwnAppButNotAnotherUsers) {
     ASSERT_TRUE(start_as(bob, h->address(), sleeper("bobs")).ok);
-    for (const char* method : {"Stop", "Restart", "Delete"}) {
+    for (const char* method : {"Stop", "Restart", "Delete", "Reload"}) {
         auto r = manager_call_as(alice, h->address(), method, "bobs");
         EXPECT_EQ(r.error_name, kAccessDenied) << method << ": " << r.message;
     }
+    auto scale_as = [&](const TestUser& user, uint32_t n) {
+        return call_as(user, h->address(), [n](sdbus::IConnection& c) {
+            auto proxy = sdbus::createProxy(c, "org.pmd.God1", "/org/pmd/God1");
+            proxy->callMethod("Scale").onInterface("org.pmd.God1.Manager").withArguments(std::string("bobs"), n);
+            return std::string();
+        });
+    };
+    EXPECT_EQ(scale_as(alice, 2).error_name, kAccessDenied);
+    // Bob reloads and scales his own app, as PM2 users do with theirs.
+    EXPECT_TRUE(manager_call_as(bob, h->address(), "Reload", "bobs").ok);
+    auto scaled = scale_as(bob, 2);
+    EXPECT_TRUE(scaled.ok) << scaled.error_name << ": " << scaled.message;
+    EXPECT_EQ(h->instances("bobs").size(), 2u);
     auto r = call_as(alice, h->address(), [](sdbus::IConnection& c) {
         auto proxy = sdbus::createProxy(c, "org.pmd.God1", "/org/pmd/God1");
         proxy->callMethod("Signal").onInterface("org.pmd.God1.Manager").withArguments(std::string("bobs"), int32_t{9});
@@ -238,6 +252,52 @@ TEST_F(Security, UsersCannotReadEachOthersLogFiles) {
         EXPECT_EQ(r.message, "denied") << entry.path();
     }
     EXPECT_GT(checked, 0u) << "no log file of bobs-logs in " << log_dir;
+}
+
+// pmd writes an app's log file as root, for as long as the app lives: a user who swaps their
+// log path for a symlink (to a root-only file, or a directory they could not write) after the
+// start was authorized must still reach nothing they could not reach themselves.
+TEST_F(Security, UsersLogPathIsOpenedWithTheirPermissionsAcrossReopen) {
+    namespace fs = std::filesystem;
+    fs::path mine = h->dir() / "alice-logs";
+    fs::create_directory(mine);
+    ASSERT_EQ(chown(mine.c_str(), alice.uid, alice.gid), 0);
+    fs::path secret = h->dir() / "root-secret";
+    std::ofstream(secret) << "root-data\n";
+    chmod(secret.c_str(), 0600);
+    fs::path locked = h->dir() / "root-only";
+    fs::create_directory(locked);
+    chmod(locked.c_str(), 0700);
+
+    auto spec = sleeper("alices-logs");
+    spec["command"] = sdbus::Variant(std::vector<std::string>{"/bin/sh", "-c", "while :; do echo tick; sleep 0.05; done"});
+    spec["out_file"] = sdbus::Variant((mine / "out.log").string());
+    spec["error_file"] = sdbus::Variant((mine / "sub" / "err.log").string());
+    fs::create_directory(mine / "sub");
+    ASSERT_EQ(chown((mine / "sub").c_str(), alice.uid, alice.gid), 0);
+    auto r = start_as(alice, h->address(), spec);
+    ASSERT_TRUE(r.ok) << r.error_name << ": " << r.message;
+    ASSERT_TRUE(h->wait_until([&] { return fs::exists(mine / "out.log") && fs::file_size(mine / "out.log") > 0; }));
+
+    // Alice's swap: out.log becomes a symlink to root's file, sub/ a symlink to root's directory.
+    auto swap = call_as(alice, h->address(), [&](sdbus::IConnection&) {
+        bool ok = unlink((mine / "out.log").c_str()) == 0 && symlink(secret.c_str(), (mine / "out.log").c_str()) == 0 &&
+                  rename((mine / "sub").c_str(), (mine / "old-sub").c_str()) == 0 &&
+                  symlink(locked.c_str(), (mine / "sub").c_str()) == 0;
+        return std::string(ok ? "swapped" : "failed");
+    });
+    ASSERT_EQ(swap.message, "swapped");
+    auto reopen = h->pmctl({"reopen-logs"});
+    EXPECT_EQ(reopen.exit_code, 0) << reopen.err;
+    ASSERT_TRUE(h->wait_until([&] {
+        auto log = h->pmd_log();
+        return log.find("cannot reopen it") != std::string::npos && log.find((mine / "sub" / "err.log").string()) != std::string::npos;
+    }));
+    std::ifstream in(secret);
+    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(content, "root-data\n");
+    EXPECT_FALSE(fs::exists(locked / "err.log"));
+    EXPECT_EQ(state_of("alices-logs"), "online");
 }
 
 }  // namespace
