@@ -6,6 +6,7 @@
 
 #include <sdbus-c++/sdbus-c++.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -27,6 +28,9 @@ public:
     // methods with Failed.
     ManagerObject(sdbus::IConnection& connection, EventLoop& loop, Manager& manager, DeclaredApps* declared = nullptr);
     ~ManagerObject();
+    // What Reexecute does once the caller is authorized: checks, then schedules the exec
+    // (daemon/main.cc); throws Error(Busy) when it cannot happen now. Unset: Failed.
+    void set_reexec(std::function<void()> reexec) { reexec_ = std::move(reexec); }
 
     // ManagerObserver
     void app_added(const App& app) override;
@@ -49,6 +53,7 @@ private:
     std::string Version() override;
     // Logs (manager_object_logs.cc).
     void ReopenLogs() override;
+    void Reexecute() override;
     void FlushLogs(const std::string& name) override;
     void publish_figures();
     // Apps from files (manager_object_config.cc).
@@ -67,6 +72,7 @@ private:
     EventLoop& loop_;
     Manager& manager_;
     DeclaredApps* declared_;
+    std::function<void()> reexec_;
     std::map<std::string, std::unique_ptr<AppObject>> objects_;
     std::set<std::string> dirty_;
     EventSource flush_;

@@ -1,4 +1,5 @@
-// ManagerObject's methods for apps from files: StartFile, Save, Resurrect, DaemonReload. The
+// ManagerObject's methods for apps from files: StartFile, Save, Resurrect, DaemonReload;
+// and Reexecute, the daemon's own replacement. The
 // work is DeclaredApps' (god/declared_apps.h); this checks who asks and translates.
 #include <sys/stat.h>
 
@@ -51,6 +52,14 @@ std::vector<sdbus::ObjectPath> ManagerObject::StartFile(const std::string& path,
         for (const auto& name : declared().start_file_apps(std::move(specs), path, caller.uid))
             out.emplace_back(app_object_path(name));
         return out;
+    });
+}
+
+void ManagerObject::Reexecute() {
+    guarded([&] {
+        require_manager(getObject(), "re-execute pmd");
+        if (!reexec_) throw Error(Error::Kind::Failed, "this pmd cannot re-execute itself (pmd run mode)");
+        reexec_();
     });
 }
 

@@ -1,5 +1,6 @@
 #include "cluster/listen_socket_set.h"
 
+#include <fcntl.h>
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -75,6 +76,34 @@ ListenSocketSet ListenSocketSet::bind_all(const std::vector<ListenAddress>& addr
             s.fd = listen_inet(*parsed, address.address);
         }
         set.sockets_.push_back(std::move(s));
+    }
+    return set;
+}
+
+ListenSocketSet ListenSocketSet::adopt(const std::vector<int>& fds, const std::vector<ListenAddress>& addresses,
+                                       const std::string& app_name) {
+    ListenSocketSet set;
+    for (int fd : fds) {
+        Socket s;
+        s.fd.reset(fd);  // owned from here on, so a failure below closes every one
+        set.sockets_.push_back(std::move(s));
+    }
+    if (fds.size() != addresses.size())
+        throw Error(Error::Kind::Failed, "app " + app_name + ": " + std::to_string(fds.size()) + " sockets for " +
+                                             std::to_string(addresses.size()) + " listen addresses");
+    for (size_t i = 0; i < addresses.size(); ++i) {
+        Socket& s = set.sockets_[i];
+        int listening = 0;
+        socklen_t len = sizeof listening;
+        if (getsockopt(s.fd.get(), SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening)
+            throw Error(Error::Kind::Failed, "app " + app_name + ": fd for '" + addresses[i].address +
+                                                 "' is not a listening socket");
+        fcntl(s.fd.get(), F_SETFD, FD_CLOEXEC);
+        s.name = addresses[i].name.empty() ? app_name : addresses[i].name;
+        std::string why;
+        auto parsed = parse_listen_address(addresses[i].address, &why);
+        if (parsed && parsed->family == ParsedListenAddress::Family::Unix && parsed->path.front() != '@')
+            s.unix_path = parsed->path;
     }
     return set;
 }

@@ -19,6 +19,12 @@ public:
     // ("tcp:0.0.0.0:80: Address already in use"). Nothing stays bound on failure.
     static ListenSocketSet bind_all(const std::vector<ListenAddress>& addresses, const std::string& app_name);
 
+    // The sockets of `addresses` from fds that are already bound and listening: handed over
+    // across a re-exec, or taken back from a running worker after a crash. Throws Error when
+    // the count differs or one is not a listening socket.
+    static ListenSocketSet adopt(const std::vector<int>& fds, const std::vector<ListenAddress>& addresses,
+                                 const std::string& app_name);
+
     bool empty() const { return sockets_.empty(); }
     std::vector<int> fds() const;
     // "web:admin": the LISTEN_FDNAMES value.

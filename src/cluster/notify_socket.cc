@@ -1,5 +1,6 @@
 #include "cluster/notify_socket.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -25,8 +26,15 @@ std::map<std::string, std::string> parse_notify_message(std::string_view text) {
     return fields;
 }
 
-NotifySocket::NotifySocket(EventLoop& loop, std::string path, Handler handler)
+NotifySocket::NotifySocket(EventLoop& loop, std::string path, Handler handler, int handed_fd)
     : path_(std::move(path)), handler_(std::move(handler)) {
+    if (handed_fd >= 0) {
+        // Re-exec: the socket stayed bound all along; messages sent meanwhile wait in it.
+        fd_.reset(handed_fd);
+        fcntl(fd_.get(), F_SETFD, FD_CLOEXEC);
+        source_ = loop.add_io(fd_.get(), EPOLLIN, [this](uint32_t) { on_readable(); });
+        return;
+    }
     struct sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     if (path_.size() >= sizeof addr.sun_path)

@@ -25,10 +25,12 @@ public:
     using Handler = std::function<void(pid_t sender, const std::map<std::string, std::string>& fields)>;
 
     // Binds a datagram socket at `path` (replacing a stale one); throws Error on failure.
-    NotifySocket(EventLoop& loop, std::string path, Handler handler);
+    // handed_fd: the same socket, still bound, from the pmd before a re-exec.
+    NotifySocket(EventLoop& loop, std::string path, Handler handler, int handed_fd = -1);
     ~NotifySocket();
 
     const std::string& path() const { return path_; }
+    int fd() const { return fd_.get(); }
 
 private:
     void on_readable();

@@ -1,5 +1,6 @@
 #include "config/app_dump.h"
 
+#include <unistd.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -115,7 +116,7 @@ TEST(AppDump, ExactTextsReadBackToTheSameValue) {
 }
 
 TEST(AppDump, SaveThenLoadThroughTheFileSystem) {
-    auto dir = std::filesystem::path(::testing::TempDir()) / "pmd_dump_test";
+    auto dir = std::filesystem::path(::testing::TempDir()) / ("pmd_dump_test_" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     EXPECT_TRUE(load_dump(dir / "dump.toml").empty()) << "nothing saved yet is an empty set";

@@ -1,5 +1,6 @@
 #include "config/app_file.h"
 
+#include <unistd.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -309,7 +310,7 @@ TEST(AppFile, EmptyFileSaysWhatIsMissing) {
 }
 
 TEST(AppFile, LoadAppFileResolvesCwdAgainstTheFilesDirectory) {
-    auto dir = std::filesystem::path(::testing::TempDir()) / "pmd_app_file_test";
+    auto dir = std::filesystem::path(::testing::TempDir()) / ("pmd_app_file_test_" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir / "sub");
     { std::ofstream(dir / "sub" / "apps.toml") << "[[app]]\nname = \"a\"\ncommand = [\"true\"]\ncwd = \"../work\"\n"; }
     auto apps = load_app_file(dir / "sub" / "apps.toml");

@@ -1,5 +1,6 @@
 #include "config/app_set.h"
 
+#include <unistd.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -30,7 +31,7 @@ std::vector<std::string> names(const std::vector<AppSpec>& apps) {
 class AppsDir : public ::testing::Test {
 protected:
     void SetUp() override {
-        dir_ = std::filesystem::path(::testing::TempDir()) / "pmd_apps_dir_test";
+        dir_ = std::filesystem::path(::testing::TempDir()) / ("pmd_apps_dir_test_" + std::to_string(::getpid()));
         std::filesystem::remove_all(dir_);
         std::filesystem::create_directories(dir_);
     }

@@ -35,7 +35,7 @@ private:
 
 }  // namespace
 
-void write_file_atomically(const std::filesystem::path& path, std::string_view content, mode_t mode) {
+void write_file_atomically(const std::filesystem::path& path, std::string_view content, mode_t mode, bool durable) {
     auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
     // A dot-name so a directory scan (/etc/pmd.d/*.toml) never picks up a half-written file.
     std::string temp = (dir / ("." + path.filename().string() + ".XXXXXX")).string();
@@ -50,7 +50,7 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
         if (n < 0) fail("write", path, errno);
         content.remove_prefix(static_cast<size_t>(n));
     }
-    if (::fsync(fd.get()) != 0) fail("fsync", path, errno);
+    if (durable && ::fsync(fd.get()) != 0) fail("fsync", path, errno);
     if (::close(fd.release()) != 0) fail("close", path, errno);
     if (::rename(temp.c_str(), path.c_str()) != 0) fail("rename a temporary file onto", path, errno);
     guard.keep();
@@ -58,7 +58,7 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
     // The rename lives in the directory: without this a power cut may forget it.
     UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!dir_fd) fail("open the directory of", path, errno);
-    if (::fsync(dir_fd.get()) != 0) fail("fsync the directory of", path, errno);
+    if (durable && ::fsync(dir_fd.get()) != 0) fail("fsync the directory of", path, errno);
 }
 
 }  // namespace pmd

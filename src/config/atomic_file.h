@@ -12,6 +12,9 @@ namespace pmd {
 // Writes `content` to a temporary file in the same directory, fsyncs it, renames it over `path`
 // and fsyncs the directory. Throws Error(Failed) naming the path and the reason; on failure the
 // old file is untouched and the temporary file is removed.
-void write_file_atomically(const std::filesystem::path& path, std::string_view content, mode_t mode = 0644);
+// durable = false skips the fsyncs: still never a torn file if pmd dies, but a power cut may
+// lose the last write (right for files in /run, which a power cut clears anyway).
+void write_file_atomically(const std::filesystem::path& path, std::string_view content, mode_t mode = 0644,
+                           bool durable = true);
 
 }  // namespace pmd

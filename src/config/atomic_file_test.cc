@@ -1,5 +1,6 @@
 #include "config/atomic_file.h"
 
+#include <unistd.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -15,7 +16,7 @@ using ::testing::HasSubstr;
 class AtomicFile : public ::testing::Test {
 protected:
     void SetUp() override {
-        dir_ = std::filesystem::path(::testing::TempDir()) / "pmd_atomic_file_test";
+        dir_ = std::filesystem::path(::testing::TempDir()) / ("pmd_atomic_file_test_" + std::to_string(::getpid()));
         std::filesystem::remove_all(dir_);
         std::filesystem::create_directories(dir_);
     }

@@ -1,5 +1,6 @@
 #include "config/ecosystem_import.h"
 
+#include <unistd.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -144,7 +145,7 @@ TEST(EcosystemJs, EsModuleWithSpreadAndUnconvertedOptions) {
 }
 
 TEST(EcosystemJs, ReportsNodesErrorAndAMissingNode) {
-    auto dir = std::filesystem::path(::testing::TempDir()) / "pmd_ecosystem_js_test";
+    auto dir = std::filesystem::path(::testing::TempDir()) / ("pmd_ecosystem_js_test_" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     std::ofstream(dir / "broken.config.js") << "module.exports = {apps: [\n";
     try {

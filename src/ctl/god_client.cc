@@ -1,5 +1,8 @@
 #include "ctl/god_client.h"
 
+#include <chrono>
+#include <thread>
+
 namespace pmd {
 namespace {
 
@@ -106,6 +109,35 @@ std::vector<std::string> GodClient::resurrect() {
         manager_->callMethod("Resurrect").onInterface(kManager).withTimeout(kShortCall).storeResultsTo(started);
         return started;
     });
+}
+
+std::string GodClient::owner_of_name() {
+    auto dbus = sdbus::createProxy(*connection_, "org.freedesktop.DBus", "/org/freedesktop/DBus");
+    try {
+        std::string owner;
+        dbus->callMethod("GetNameOwner").onInterface("org.freedesktop.DBus").withArguments(std::string(kService))
+            .storeResultsTo(owner);
+        return owner;
+    } catch (const sdbus::Error&) {
+        return "";  // nobody owns it (yet)
+    }
+}
+
+void GodClient::daemon_reexec() {
+    std::string before = owner_of_name();
+    call([&] { manager_->callMethod("Reexecute").onInterface(kManager).withTimeout(kShortCall); });
+    // The reply comes before the exec; done is when the new pmd owns the name again (a new
+    // connection, so a new unique name) and answers.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline) {
+        std::string now = owner_of_name();
+        if (!now.empty() && now != before) {
+            ping();
+            return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    throw CtlFailure(1, "pmd did not come back on " + bus_.describe() + " within 60 s of re-executing (see its log)");
 }
 
 VariantDict GodClient::daemon_reload() {

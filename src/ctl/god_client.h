@@ -42,8 +42,11 @@ public:
     std::string save();
     std::vector<std::string> resurrect();
     VariantDict daemon_reload();
+    // Reexecute, then wait until the new pmd owns the name and answers.
+    void daemon_reexec();
 
 private:
+    std::string owner_of_name();
     template <typename Call>
     auto call(Call&& c) -> decltype(c());
 

@@ -229,6 +229,9 @@ int main(int argc, char** argv) {
     auto* resurrect_cmd = cli.add_subcommand("resurrect", "Start the saved apps that are not running");
     auto* daemon_reload_cmd = cli.add_subcommand("daemon-reload", "Re-read apps_dir: start new apps, replace changed ones, "
                                                                   "delete removed ones; prints what changed");
+    auto* daemon_reexec_cmd = cli.add_subcommand(
+        "daemon-reexec", "Replace the running pmd with its binary on disk (after an upgrade) without touching any "
+                         "app: same pids, no refused connection, no lost log line; waits until it answers again");
     std::string import_file;
     auto* import_cmd = cli.add_subcommand("import", "Convert a PM2 ecosystem file to a pmd app file (TOML on stdout, notes on stderr)");
     import_cmd->add_option("file", import_file, "ecosystem.config.js, .cjs, .mjs or .json")->required();
@@ -311,6 +314,10 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (daemon_reload_cmd->parsed()) return print_reload(client.daemon_reload());
+        if (daemon_reexec_cmd->parsed()) {
+            client.daemon_reexec();
+            return 0;
+        }
         if (ping_cmd->parsed()) {
             std::cout << "pong (pmd " << client.ping() << ")\n";
             return 0;

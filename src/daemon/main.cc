@@ -1,6 +1,7 @@
 // pmd: the daemon. One process, one sd-event loop: the Manager (god/), the bus objects
 // (bus/), signals and the service manager's notify/watchdog protocol all live in it.
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
@@ -9,8 +10,13 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <optional>
 #include <functional>
 #include <iostream>
 
@@ -22,7 +28,9 @@
 #include "daemon/bus_choice.h"
 #include "daemon/run_mode.h"
 #include "event/event_loop.h"
+#include "config/atomic_file.h"
 #include "god/declared_apps.h"
+#include "god/handover.h"
 #include "god/manager.h"
 #include "logs/log_settings.h"
 #include "logs/metrics_server.h"
@@ -35,6 +43,8 @@ struct DaemonOptions {
     std::string config = "/etc/pmd.toml";
     std::string state_dir = "/var/lib/pmd";
     std::string log_dir = "/var/log/pmd";
+    std::string runtime_dir;  // default: /run/pmd, or <state-dir>/run with a --state-dir
+    std::vector<std::string> argv;  // as started: a re-exec runs the same command line
     std::string cgroup;
     bool verbose = false;
 };
@@ -81,6 +91,47 @@ pmd::DaemonConfig read_config(const std::string& path) {
     }
 }
 
+constexpr const char* kHandoverEnv = "PMD_HANDOVER_FD";
+
+// The handover a re-exec left in a memfd (god/handover.h); nullopt for an ordinary start.
+std::optional<pmd::Handover> read_handover() {
+    const char* value = std::getenv(kHandoverEnv);
+    if (!value) return std::nullopt;
+    int fd = std::atoi(value);
+    unsetenv(kHandoverEnv);  // apps must not see it, nor a later exec
+    std::string text;
+    char buffer[65536];
+    ssize_t n;
+    ::lseek(fd, 0, SEEK_SET);
+    while ((n = ::read(fd, buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<size_t>(n));
+    ::close(fd);
+    return pmd::handover_from_json(text, "the re-exec handover");
+}
+
+// Replaces this process with the binary at `exe`, handing every app over. Returns only if
+// execve failed, with the apps given back to `manager`'s log router (nothing was lost).
+void reexecute(const DaemonOptions& opt, const std::string& exe, pmd::Manager& manager) {
+    pmd::Handover handover = manager.export_handover();
+    std::string text = pmd::handover_to_json(handover);
+    int fd = memfd_create("pmd-handover", 0);  // no MFD_CLOEXEC: the next pmd reads it
+    if (fd < 0 || ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+        spdlog::error("re-exec: cannot write the handover: {}", std::strerror(errno));
+    } else {
+        setenv(kHandoverEnv, std::to_string(fd).c_str(), 1);
+        sd_notify(0, "RELOADING=1\nSTATUS=Re-executing");
+        spdlog::info("re-executing {} with {} app(s)", exe, handover.apps.size());
+        std::vector<char*> args;
+        for (const auto& a : opt.argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        ::execv(exe.c_str(), args.data());
+        spdlog::error("re-exec: cannot execute {}: {}; carrying on as before", exe, std::strerror(errno));
+        unsetenv(kHandoverEnv);
+    }
+    if (fd >= 0) ::close(fd);
+    for (auto& app : handover.apps) manager.output().adopt_slots(app.spec.name, std::move(app.log_slots));
+    sd_notify(0, "READY=1");
+}
+
 void log_reload(const pmd::ReloadSummary& s) {
     auto list = [](const std::vector<std::string>& names) {
         std::string out;
@@ -94,6 +145,18 @@ void log_reload(const pmd::ReloadSummary& s) {
 }
 
 int run_daemon(const DaemonOptions& opt) {
+    // Read before anything else opens fds: the handover's fds are this process's already.
+    std::optional<pmd::Handover> handover = read_handover();
+    const bool reexecuted = handover.has_value();
+    // The binary to re-execute: the path it was started from, which a package upgrade fills
+    // with the new version (/proc/self/exe would name the old, deleted one).
+    std::error_code exe_error;
+    const std::string self_exe = std::filesystem::read_symlink("/proc/self/exe", exe_error).string();
+    const std::string runtime_dir = !opt.runtime_dir.empty()          ? opt.runtime_dir
+                                    : opt.state_dir == "/var/lib/pmd" ? std::string("/run/pmd")
+                                                                      : opt.state_dir + "/run";
+    make_dir(runtime_dir, "runtime directory");
+    const std::string live_file = runtime_dir + "/live.json";
     make_dir(opt.state_dir, "state directory");
     make_dir(opt.log_dir, "log directory");
     // Read first, so a bad pmd.toml stops pmd before anything happens, with every position.
@@ -125,12 +188,68 @@ int run_daemon(const DaemonOptions& opt) {
     make_dir(log_settings.log_dir, "log directory");
     pmd::PipeOutputRouter output(loop, log_settings);
     pmd::Manager manager(loop, tree.get(), output);
-    manager.enable_notify(opt.state_dir + "/notify");
+    manager.enable_notify(opt.state_dir + "/notify", handover ? handover->notify_fd : -1);
+    // After a crash (no handover, but the live file of a pmd that did not stop cleanly): the
+    // apps it had, to take back from their cgroups.
+    if (!handover && std::filesystem::exists(live_file)) {
+        try {
+            std::ifstream in(live_file);
+            std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+            handover = pmd::handover_from_json(text, live_file);
+            spdlog::warn("{} is left from a pmd that did not stop cleanly: taking its {} app(s) back", live_file,
+                         handover->apps.size());
+        } catch (const std::exception& e) {
+            spdlog::error("{}; starting as after a reboot", e.what());
+        }
+    }
 
     auto connection = opt.bus.connect();
     pmd::BusConnection bus(loop, std::move(connection));
     pmd::DeclaredApps declared(manager, {config.apps_dir, state_dir + "/dump.toml", config.defaults, config.resurrect});
     pmd::ManagerObject manager_object(bus.get(), loop, manager, &declared);
+    // Taken back before the name is owned, so the first ListApps sees them.
+    if (handover) {
+        for (auto& app : handover->apps) {
+            std::string name = app.spec.name;
+            try {
+                manager.adopt(std::move(app), !reexecuted);
+            } catch (const std::exception& e) {
+                spdlog::error("app {}: not taken back: {}", name, e.what());
+            }
+        }
+    }
+    // The live file follows every change, written once per loop iteration at most.
+    pmd::EventSource live_write;
+    manager.set_on_change([&] {
+        if (live_write) return;
+        live_write = loop.add_defer([&] {
+            try {
+                pmd::write_file_atomically(live_file, pmd::handover_to_json(manager.live_set()), 0600, false);
+            } catch (const std::exception& e) {
+                spdlog::warn("{}", e.what());
+            }
+            live_write = pmd::EventSource();
+        });
+    });
+    bool reexec_pending = false;
+    pmd::EventSource reexec_step;
+    auto schedule_reexec = [&] {
+        manager.check_handover_possible();
+        if (self_exe.empty()) throw pmd::Error(pmd::Error::Kind::Failed, "cannot find pmd's own binary (/proc/self/exe)");
+        if (reexec_pending) return;
+        reexec_pending = true;
+        // After this iteration, so the method reply is on its way before the exec.
+        reexec_step = loop.add_defer([&] {
+            reexec_pending = false;
+            try {
+                reexecute(opt, self_exe, manager);
+            } catch (const std::exception& e) {
+                spdlog::error("re-exec: {}", e.what());
+            }
+            reexec_step = pmd::EventSource();
+        });
+    };
+    manager_object.set_reexec(schedule_reexec);
     std::unique_ptr<pmd::MetricsServer> metrics;
     if (!log_config.metrics_listen.empty())
         metrics = std::make_unique<pmd::MetricsServer>(loop, manager, output, log_config.metrics_listen);
@@ -142,6 +261,7 @@ int run_daemon(const DaemonOptions& opt) {
     }
 
     bool stopping = false;
+    std::error_code ignored;
     auto shutdown = [&](int sig) {
         if (stopping) {
             spdlog::info("got signal {} again; still stopping apps", sig);
@@ -150,11 +270,16 @@ int run_daemon(const DaemonOptions& opt) {
         stopping = true;
         spdlog::info("got signal {}: stopping every app, then exiting", sig);
         sd_notify(0, "STOPPING=1\nSTATUS=Stopping apps");
-        manager.stop("all", [&](std::optional<pmd::Error>) { loop.exit(0); });
+        manager.stop("all", [&](std::optional<pmd::Error>) {
+            // A clean stop: the next pmd starts as after a reboot, not as after a crash.
+            std::filesystem::remove(live_file, ignored);
+            loop.exit(0);
+        });
     };
     auto term = loop.add_signal(SIGTERM, shutdown);
     auto interrupt = loop.add_signal(SIGINT, shutdown);
-    // systemctl reload pmd (ExecReload) sends SIGHUP: re-read apps_dir as pmctl daemon-reload.
+    // SIGHUP re-reads apps_dir as pmctl daemon-reload. (systemctl reload pmd runs pmctl
+    // daemon-reexec, then daemon-reload: see units/pmd.service.)
     auto hangup = loop.add_signal(SIGHUP, [&](int) {
         spdlog::info("got SIGHUP: re-reading {}", config.apps_dir);
         sd_notify(0, "RELOADING=1\nSTATUS=Re-reading apps_dir");
@@ -167,8 +292,9 @@ int run_daemon(const DaemonOptions& opt) {
     signal(SIGPIPE, SIG_IGN);
 
     // Boot start (apps_dir, then the dump) happens before READY=1, so `systemctl start pmd`
-    // returns with the configured apps already spawned.
-    declared.boot();
+    // returns with the configured apps already spawned. After a re-exec or a crash the apps
+    // are back already: nothing is started twice.
+    if (!handover) declared.boot();
     loop.enable_watchdog();
     sd_notifyf(0, "READY=1\nSTATUS=Managing apps on %s\nMAINPID=%d", opt.bus.describe().c_str(), getpid());
     spdlog::info("pmd {} ready on {}", PMD_VERSION, opt.bus.describe());
@@ -192,6 +318,9 @@ int main(int argc, char** argv) {
     cli.add_option("--config", opt.config, "Daemon settings file")->capture_default_str();
     cli.add_option("--state-dir", opt.state_dir, "Where pmd keeps its state (dump, runtime)")->capture_default_str();
     cli.add_option("--log-dir", opt.log_dir, "Where app log files go by default")->capture_default_str();
+    cli.add_option("--runtime-dir", opt.runtime_dir,
+                   "Where pmd keeps the live app set a restarted pmd takes back after a crash (default: /run/pmd, "
+                   "or <state-dir>/run when --state-dir is given)");
     cli.add_option("--cgroup", opt.cgroup, "cgroup2 subtree to manage, relative to the cgroup2 mount (default: pmd's own delegated cgroup)");
     cli.add_flag("-v,--verbose", opt.verbose, "Log debug messages");
     pmd::RunOptions run;
@@ -202,6 +331,7 @@ int main(int argc, char** argv) {
     run_cmd->add_option("--env", run.profile, "Use env_<PROFILE> of each app over its env");
     run_cmd->add_option("--only", run.only, "Start only these apps (comma-separated)")->delimiter(',');
     CLI11_PARSE(cli, argc, argv);
+    opt.argv.assign(argv, argv + argc);
 
     setup_logging(opt.verbose);
     try {

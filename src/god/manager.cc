@@ -64,8 +64,9 @@ Manager::Manager(EventLoop& loop, CgroupTree* tree, OutputRouter& output)
 
 Manager::~Manager() = default;
 
-void Manager::enable_notify(const std::string& path) {
-    notify_ = std::make_unique<NotifySocket>(loop_, path, [this](pid_t pid, const auto& fields) { on_notify(pid, fields); });
+void Manager::enable_notify(const std::string& path, int handed_fd) {
+    notify_ = std::make_unique<NotifySocket>(
+        loop_, path, [this](pid_t pid, const auto& fields) { on_notify(pid, fields); }, handed_fd);
 }
 
 const App* Manager::find(const std::string& name) const {
@@ -104,6 +105,7 @@ Instance* Manager::lookup(const InstanceKey& key, App** app_out) {
 
 void Manager::changed(const App& app) {
     if (observer_) observer_->app_changed(app);
+    if (on_change_) on_change_();
 }
 
 std::string Manager::cgroup_mode() const { return tree_ ? tree_->mode_name() : "process-group"; }
@@ -145,6 +147,37 @@ std::unique_ptr<Instance> Manager::make_instance(const App& app, unsigned index,
     return std::make_unique<Instance>(next_serial_++, index, generation, app.spec);
 }
 
+// Everything that can be checked before a process exists is checked here, so the caller
+// gets "no such file" or "unknown user" as an answer rather than as a crash loop.
+void Manager::plan_launch(App& app) {
+    const AppSpec& s = app.spec;
+    struct stat st;
+    if (stat(s.cwd.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+        throw Error(Error::Kind::ExecFailed, "working directory " + s.cwd + " does not exist or is not a directory");
+    if (!s.user.empty() || !s.group.empty()) {
+        app.plan.credentials = lookup_credentials(s.user.empty() ? std::to_string(geteuid()) : s.user, s.group);
+        if (geteuid() != 0 && app.plan.credentials->uid != geteuid())
+            throw Error(Error::Kind::AccessDenied, "pmd runs as uid " + std::to_string(geteuid()) +
+                                                       " and cannot start processes as user '" + s.user + "'");
+    }
+    app.plan.user_name = s.user;
+    if (app.plan.user_name.empty()) {
+        std::vector<char> buf(16384);
+        struct passwd pw, *pwp = nullptr;
+        getpwuid_r(geteuid(), &pw, buf.data(), buf.size(), &pwp);
+        app.plan.user_name = pwp ? pw.pw_name : std::to_string(geteuid());
+    }
+    app.plan.base_env = build_env(s, app.plan.credentials, s.user);
+    app.plan.executable = resolve_executable(s.command.front(), s.cwd, app.plan.base_env);
+}
+
+// Log paths a user chose are opened with that user's permissions, never root's.
+std::optional<FsIdentity> Manager::log_opener_for(uid_t owner) const {
+    if (owner == 0 || owner == geteuid()) return std::nullopt;
+    Credentials c = lookup_credentials(std::to_string(owner), "");
+    return FsIdentity{c.uid, c.gid, c.groups};
+}
+
 const App& Manager::start(AppSpec spec, uid_t owner, std::string source) {
     if (spec.cwd.empty()) spec.cwd = "/";
     validate_spec(spec);
@@ -158,37 +191,10 @@ const App& Manager::start(AppSpec spec, uid_t owner, std::string source) {
     app->source = std::move(source);
     app->spec = std::move(spec);
     const AppSpec& s = app->spec;
-
-    // Everything that can be checked before a process exists is checked here, so the caller
-    // gets "no such file" or "unknown user" as an answer rather than as a crash loop.
-    struct stat st;
-    if (stat(s.cwd.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-        throw Error(Error::Kind::ExecFailed, "working directory " + s.cwd + " does not exist or is not a directory");
-    if (!s.user.empty() || !s.group.empty()) {
-        app->plan.credentials = lookup_credentials(s.user.empty() ? std::to_string(geteuid()) : s.user, s.group);
-        if (geteuid() != 0 && app->plan.credentials->uid != geteuid())
-            throw Error(Error::Kind::AccessDenied, "pmd runs as uid " + std::to_string(geteuid()) +
-                                                       " and cannot start processes as user '" + s.user + "'");
-    }
-    app->plan.user_name = s.user;
-    if (app->plan.user_name.empty()) {
-        std::vector<char> buf(16384);
-        struct passwd pw, *pwp = nullptr;
-        getpwuid_r(geteuid(), &pw, buf.data(), buf.size(), &pwp);
-        app->plan.user_name = pwp ? pw.pw_name : std::to_string(geteuid());
-    }
-    app->plan.base_env = build_env(s, app->plan.credentials, s.user);
-    app->plan.executable = resolve_executable(s.command.front(), s.cwd, app->plan.base_env);
+    plan_launch(*app);
     // Bound once, before any instance exists: a port in use is an answer, not a crash loop.
     if (!s.listen.empty() && !s.reuse_port) app->sockets = ListenSocketSet::bind_all(s.listen, s.name);
-
-    // Log paths a user chose are opened with that user's permissions, never root's.
-    std::optional<FsIdentity> log_opener;
-    if (owner != 0 && owner != geteuid()) {
-        Credentials c = lookup_credentials(std::to_string(owner), "");
-        log_opener = FsIdentity{c.uid, c.gid, c.groups};
-    }
-    output_.app_added(s, log_opener);
+    output_.app_added(s, log_opener_for(owner));
 
     if (tree_) app->cgroup = tree_->make_app_dir(s.name);
     for (unsigned i = 0; i < instance_count(s.instances); ++i) app->instances.push_back(make_instance(*app, i, 0));
@@ -227,6 +233,7 @@ const App& Manager::start(AppSpec spec, uid_t owner, std::string source) {
     }
     spdlog::info("app {}: started {} instance(s) of {}", ref.spec.name, ref.instances.size(), ref.plan.executable);
     if (observer_) observer_->app_added(ref);
+    if (on_change_) on_change_();
     return ref;
 }
 
@@ -665,6 +672,7 @@ void Manager::remove_now(const std::string& name) {
     output_.app_removed(name);
     spdlog::info("app {}: deleted", name);
     if (observer_) observer_->app_removed(name);
+    if (on_change_) on_change_();
 }
 
 void Manager::signal(const std::string& name, int sig) {

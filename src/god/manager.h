@@ -21,6 +21,7 @@
 #include "event/event_loop.h"
 #include "cluster/notify_socket.h"
 #include "god/app.h"
+#include "god/handover.h"
 #include "logs/output_router.h"
 
 namespace pmd {
@@ -53,6 +54,9 @@ public:
     ~Manager();
 
     void set_observer(ManagerObserver* observer) { observer_ = observer; }
+    // Called (possibly many times per loop iteration) whenever an app or instance changes:
+    // the daemon rewrites the live file (god/handover.h) from live_set().
+    void set_on_change(std::function<void()> on_change) { on_change_ = std::move(on_change); }
 
     // Validates, creates and spawns every instance; throws Error. On an exec failure nothing
     // is left behind.
@@ -69,8 +73,22 @@ public:
     // Live, both ways: new slots start now; removed slots stop gracefully.
     void scale(const std::string& name, uint32_t instances, Done done);
 
-    // Instances learn NOTIFY_SOCKET=path; messages from strangers are ignored.
-    void enable_notify(const std::string& path);
+    // Instances learn NOTIFY_SOCKET=path; messages from strangers are ignored. handed_fd: the
+    // socket, still bound, from the pmd before a re-exec.
+    void enable_notify(const std::string& path, int handed_fd = -1);
+
+    // Handover (god/handover.h). export_handover() gives every app with its fds (close-on-exec
+    // cleared) for a re-exec; it throws Error(Busy) while an operation is in flight (a stop, a
+    // reload, a delete), since a handover carries states, not operations. After it, this
+    // Manager must not run again: the next step is execve.
+    Handover export_handover();
+    void check_handover_possible() const;
+    // The app set without fds and processes, for the live file.
+    Handover live_set() const;
+    // Takes an app back: from a re-exec handover (pidfds and pipes included) or, after a crash,
+    // from the live file (its processes are found in the instance cgroups). Running instances
+    // keep running; wanted instances that are gone are restarted by the restart policy.
+    void adopt(AppHandover handed, bool after_crash);
     // An sd_notify message from pid (kernel-checked credentials).
     void on_notify(pid_t sender, const std::map<std::string, std::string>& fields);
 
@@ -98,6 +116,11 @@ private:
     Instance* lookup(const InstanceKey& key, App** app = nullptr);
 
     std::unique_ptr<Instance> make_instance(const App& app, unsigned index, unsigned generation);
+    void plan_launch(App& app);
+    std::optional<FsIdentity> log_opener_for(uid_t owner) const;
+    AppHandover snapshot(const App& app) const;
+    void find_instance_processes(App& app, AppHandover& handed);
+    void adopt_instance(App& app, const InstanceHandover& handed);
     void spawn_instance(App& app, Instance& instance);
     void on_main_exit(const InstanceKey& key);
     void when_empty(App& app, Instance& instance, std::function<void()> then);
@@ -120,6 +143,7 @@ private:
     OutputRouter& output_;
     std::unique_ptr<CgroupEventsWatcher> watcher_;
     ManagerObserver* observer_ = nullptr;
+    std::function<void()> on_change_;
     std::unique_ptr<NotifySocket> notify_;
     std::map<std::string, std::unique_ptr<App>> apps_;
     uint64_t next_app_id_ = 1;

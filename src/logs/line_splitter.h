@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace pmd {
 
@@ -24,6 +25,9 @@ public:
     // At EOF: an unterminated last line is still a line.
     void finish(const Emit& emit);
     size_t pending_bytes() const { return pending_.size(); }
+    // Re-exec: the unterminated rest moves to the next pmd's splitter.
+    std::string take_pending() { return std::exchange(pending_, {}); }
+    void restore_pending(std::string pending) { pending_ = std::move(pending); }
 
 private:
     size_t max_line_;

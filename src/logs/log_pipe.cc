@@ -34,7 +34,34 @@ LogPipe::LogPipe(EventLoop& loop, LineSplitter::Emit on_line, Batch on_batch, Ba
     ::fcntl(read_.get(), F_SETFL, ::fcntl(read_.get(), F_GETFL) | O_NONBLOCK);
     capacity_ = ::fcntl(read_.get(), F_SETPIPE_SZ, kPipeSize);
     if (capacity_ < 0) capacity_ = ::fcntl(read_.get(), F_GETPIPE_SZ);
+    watch(loop);
+}
+
+LogPipe::LogPipe(EventLoop& loop, LogStreamHandover handed, LineSplitter::Emit on_line, Batch on_batch, Batch on_eof)
+    : read_(handed.read_fd), write_(handed.write_fd), on_line_(std::move(on_line)), on_batch_(std::move(on_batch)),
+      on_eof_(std::move(on_eof)) {
+    if (!read_) throw Error(Error::Kind::Failed, "internal: a handed-over output pipe without its read end");
+    // Close-on-exec was cleared for the exec that brought them here; children must not inherit them.
+    ::fcntl(read_.get(), F_SETFD, FD_CLOEXEC);
+    if (write_) ::fcntl(write_.get(), F_SETFD, FD_CLOEXEC);
+    splitter_.restore_pending(std::move(handed.pending));
+    capacity_ = ::fcntl(read_.get(), F_GETPIPE_SZ);
+    watch(loop);
+}
+
+void LogPipe::watch(EventLoop& loop) {
     source_ = loop.add_io(read_.get(), EPOLLIN, [this](uint32_t) { on_readable(); });
+}
+
+LogStreamHandover LogPipe::release() {
+    if (eof_ || !read_) return {};
+    // Unread bytes stay in the pipe for the next pmd; only the partial line pmd already took
+    // out of it travels in the handover, so nothing is lost or read twice.
+    on_batch_();
+    source_.reset();
+    LogStreamHandover out{read_.release(), write_.release(), splitter_.take_pending()};
+    eof_ = true;
+    return out;
 }
 
 UniqueFd LogPipe::child_end() const {
@@ -49,8 +76,12 @@ UniqueFd LogPipe::child_end() const {
 void LogPipe::close_writer() { write_.reset(); }
 
 void LogPipe::on_readable() {
+    if (read_available(kReadsPerWakeup)) on_batch_();
+}
+
+bool LogPipe::read_available(int max_reads) {
     static char buffer[kReadChunk];
-    for (int i = 0; i < kReadsPerWakeup; ++i) {
+    for (int i = 0; i < max_reads; ++i) {
         ssize_t n = ::read(read_.get(), buffer, sizeof buffer);
         if (n > 0) {
             splitter_.feed(std::string_view(buffer, static_cast<size_t>(n)), on_line_);
@@ -65,9 +96,9 @@ void LogPipe::on_readable() {
         read_.reset();
         eof_ = true;
         on_eof_();  // may destroy this; nothing after it
-        return;
+        return false;
     }
-    on_batch_();
+    return true;
 }
 
 }  // namespace pmd

@@ -12,6 +12,7 @@
 #include "base/unique_fd.h"
 #include "event/event_loop.h"
 #include "logs/line_splitter.h"
+#include "logs/log_handover.h"
 
 namespace pmd {
 
@@ -20,6 +21,12 @@ public:
     using Batch = std::function<void()>;
     // on_line for each line; on_batch after each read burst (sinks flush then); on_eof once.
     LogPipe(EventLoop& loop, LineSplitter::Emit on_line, Batch on_batch, Batch on_eof);
+    // Takes over a pipe the previous pmd handed over (release()).
+    LogPipe(EventLoop& loop, LogStreamHandover handed, LineSplitter::Emit on_line, Batch on_batch, Batch on_eof);
+
+    // Re-exec: flushes the sinks, then gives up both ends, still open, and the unterminated
+    // line already read. Unread bytes wait in the pipe. The LogPipe watches nothing after.
+    LogStreamHandover release();
 
     // A new fd of the write end for a child (close-on-exec; the spawner dups it to 1 or 2).
     UniqueFd child_end() const;
@@ -29,6 +36,9 @@ public:
     int capacity() const { return capacity_; }
 
 private:
+    void watch(EventLoop& loop);
+    // One wake-up's worth of reading; false once EOF was handled (this may be destroyed).
+    bool read_available(int max_reads);
     void on_readable();
 
     UniqueFd read_;

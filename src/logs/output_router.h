@@ -12,6 +12,7 @@
 #include "base/fs_identity.h"
 #include "base/unique_fd.h"
 #include "god/app_spec.h"
+#include "logs/log_handover.h"
 
 namespace pmd {
 
@@ -51,6 +52,13 @@ public:
         (void)name;
         return {};
     }
+    // Re-exec (god/handover.h): the app's pipes, flushed, their fds released and left open.
+    virtual std::vector<LogSlotHandover> release_slots(const std::string& name) {
+        (void)name;
+        return {};
+    }
+    // After app_added in the next pmd: the pipes release_slots() gave up. Fds not taken are closed.
+    virtual void adopt_slots(const std::string& name, std::vector<LogSlotHandover> slots);
 };
 
 }  // namespace pmd

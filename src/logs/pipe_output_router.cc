@@ -91,7 +91,8 @@ PipeOutputRouter::AppLogs& PipeOutputRouter::logs_of(const std::string& name) {
     return *it->second;
 }
 
-std::unique_ptr<PipeOutputRouter::Slot> PipeOutputRouter::make_slot(AppLogs& logs, unsigned index) {
+std::unique_ptr<PipeOutputRouter::Slot> PipeOutputRouter::make_slot(AppLogs& logs, unsigned index,
+                                                                    std::optional<LogSlotHandover> handed) {
     auto slot = std::make_unique<Slot>();
     slot->index = index;
     slot->out_file = file_sink(logs, file_for(logs.spec, settings_.log_dir, LogStream::Out, index));
@@ -112,7 +113,12 @@ std::unique_ptr<PipeOutputRouter::Slot> PipeOutputRouter::make_slot(AppLogs& log
             if (file) file->flush();
             batch_time_valid_ = false;
         };
-        return std::make_unique<LogPipe>(loop_, on_line, on_batch, [this, app] { on_slot_eof(app); });
+        auto on_eof = [this, app] { on_slot_eof(app); };
+        if (handed) {
+            LogStreamHandover& h = stream == LogStream::Out ? handed->out : handed->err;
+            return std::make_unique<LogPipe>(loop_, std::move(h), on_line, on_batch, on_eof);
+        }
+        return std::make_unique<LogPipe>(loop_, on_line, on_batch, on_eof);
     };
     slot->out = make_pipe(LogStream::Out, slot->out_file);
     slot->err = make_pipe(LogStream::Err, slot->err_file);
@@ -125,6 +131,25 @@ InstanceOutput PipeOutputRouter::instance_output(const AppSpec& spec, unsigned i
     auto& slot = logs.slots[index];
     if (!slot) slot = make_slot(logs, index);
     return {slot->out->child_end(), slot->err->child_end()};
+}
+
+std::vector<LogSlotHandover> PipeOutputRouter::release_slots(const std::string& name) {
+    std::vector<LogSlotHandover> out;
+    auto it = apps_.find(name);
+    if (it == apps_.end()) return out;
+    for (auto& [index, slot] : it->second->slots) {
+        LogSlotHandover h{index, slot->out->release(), slot->err->release()};
+        if (h.out.read_fd >= 0 && h.err.read_fd >= 0) out.push_back(std::move(h));
+    }
+    return out;
+}
+
+void PipeOutputRouter::adopt_slots(const std::string& name, std::vector<LogSlotHandover> slots) {
+    AppLogs& logs = logs_of(name);
+    for (auto& handed : slots) {
+        unsigned index = handed.index;
+        logs.slots[index] = make_slot(logs, index, std::move(handed));
+    }
 }
 
 void PipeOutputRouter::app_removed(const std::string& name) {

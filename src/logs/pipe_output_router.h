@@ -42,6 +42,8 @@ public:
     void reopen() override;
     void flush(const std::string& name_or_all) override;
     AppLogInfo info(const std::string& name) const override;
+    std::vector<LogSlotHandover> release_slots(const std::string& name) override;
+    void adopt_slots(const std::string& name, std::vector<LogSlotHandover> slots) override;
 
     // Sum over apps still known, and those deleted but still draining.
     uint64_t total_dropped_lines() const;
@@ -55,7 +57,7 @@ private:
 
     AppLogs& logs_of(const std::string& name);
     FileSink* file_sink(AppLogs& logs, const std::string& path);
-    std::unique_ptr<Slot> make_slot(AppLogs& logs, unsigned index);
+    std::unique_ptr<Slot> make_slot(AppLogs& logs, unsigned index, std::optional<LogSlotHandover> handed = std::nullopt);
     void on_slot_eof(AppLogs* logs);
 
     EventLoop& loop_;

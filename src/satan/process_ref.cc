@@ -23,7 +23,9 @@ std::string ExitStatus::reason_name() const {
 
 std::string ExitStatus::describe() const {
     switch (reason) {
-        case Reason::Exited: return "exited with status " + std::to_string(code);
+        case Reason::Exited:
+            if (code < 0) return "exited (status unknown: not pmd's child since pmd was restarted)";
+            return "exited with status " + std::to_string(code);
         case Reason::Killed: return "killed by " + signal_name(code);
         case Reason::Dumped: return "killed by " + signal_name(code) + " (core dumped)";
     }

@@ -15,6 +15,7 @@
 #include <set>
 #include <thread>
 
+#include "cluster_fixture.h"
 #include "pmd_harness.h"
 
 namespace pmd::test {
@@ -22,82 +23,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// A free TCP port on loopback (bound and released; pmd binds it right after).
-uint16_t free_port() {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
-// One HTTP/1.0 request; returns the body (the serving pid) or "" on any socket error.
-std::string http_get(uint16_t port) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    struct timeval tv{5, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0) {
-        close(fd);
-        return "";
-    }
-    const char req[] = "GET / HTTP/1.0\r\n\r\n";
-    if (write(fd, req, sizeof req - 1) != static_cast<ssize_t>(sizeof req - 1)) {
-        close(fd);
-        return "";
-    }
-    std::string response;
-    char buf[512];
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof buf)) > 0) response.append(buf, static_cast<size_t>(n));
-    close(fd);
-    if (n < 0 || response.rfind("HTTP/1.0 200", 0) != 0) return "";
-    return response.substr(response.find("\r\n\r\n") + 4);
-}
-
-class ClusterTest : public ::testing::Test {
-protected:
-    void SetUp() override { h.start_pmd(); }
-    void TearDown() override {
-        if (HasFailure()) std::cerr << "--- pmd log ---\n" << h.pmd_log();
-    }
-
-    VariantDict app(const std::string& name, int instances, std::map<std::string, std::string> env = {}) {
-        VariantDict s;
-        s["name"] = sdbus::Variant(name);
-        s["command"] = sdbus::Variant(std::vector<std::string>{"python3", CLUSTER_APP});
-        s["cwd"] = sdbus::Variant(h.dir().string());
-        s["instances"] = sdbus::Variant(int64_t{instances});
-        s["listen"] = sdbus::Variant(std::vector<std::string>{"tcp:127.0.0.1:" + std::to_string(port)});
-        s["wait_ready"] = sdbus::Variant(true);
-        s["kill_timeout"] = sdbus::Variant(std::string("5s"));
-        if (!env.empty()) s["env"] = sdbus::Variant(env);
-        return s;
-    }
-
-    bool all_ready(const std::string& name, size_t count) {
-        auto inst = h.instances(name);
-        size_t ready = 0;
-        for (auto& i : inst) ready += field<bool>(i, "ready") && field<std::string>(i, "state") == "online";
-        return inst.size() == count && ready == count;
-    }
-
-    std::set<int32_t> pids(const std::string& name) {
-        std::set<int32_t> out;
-        for (auto& i : h.instances(name)) out.insert(field<int32_t>(i, "pid"));
-        return out;
-    }
-
-    PmdHarness h;
-    uint16_t port = free_port();
-};
+class ClusterTest : public ClusterFixture {};
 
 TEST_F(ClusterTest, SocketsAndEnvArriveAsSdListenFdsExpects) {
     auto report = (h.dir() / "report").string();

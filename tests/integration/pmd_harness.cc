@@ -5,6 +5,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/time.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -100,6 +103,44 @@ int ChildProcess::wait(std::chrono::milliseconds deadline) {
     waitpid(pid_, &status, 0);
     reaped_ = true;
     return status;
+}
+
+uint16_t free_port() {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+std::string http_get(uint16_t port) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct timeval tv{5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0) {
+        close(fd);
+        return "";
+    }
+    const char req[] = "GET / HTTP/1.0\r\n\r\n";
+    if (write(fd, req, sizeof req - 1) != static_cast<ssize_t>(sizeof req - 1)) {
+        close(fd);
+        return "";
+    }
+    std::string response;
+    char buf[512];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0) response.append(buf, static_cast<size_t>(n));
+    close(fd);
+    if (n < 0 || response.rfind("HTTP/1.0 200", 0) != 0) return "";
+    return response.substr(response.find("\r\n\r\n") + 4);
 }
 
 bool wait_pid_gone(pid_t pid, std::chrono::milliseconds deadline) {

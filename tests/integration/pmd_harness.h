@@ -47,6 +47,11 @@ private:
     bool reaped_ = false;
 };
 
+// A free TCP port on loopback (bound and released; pmd binds it right after).
+uint16_t free_port();
+// One HTTP/1.0 GET /; returns the body or "" on any socket error or non-200 answer.
+std::string http_get(uint16_t port);
+
 // Waits until the process (not necessarily our child) is gone; false on deadline.
 bool wait_pid_gone(pid_t pid, std::chrono::milliseconds deadline);
 

@@ -265,8 +265,38 @@ check "journalctl -u pmd shows pmd's own log lines" journal_has_pmd
 check "man pmctl renders" man_pmctl
 check "man pmd, pmd.toml, org.pmd.God1 render" cx sh -c 'for p in 8/pmd 5/pmd.toml 5/org.pmd.God1; do MANWIDTH=80 man ${p%%/*} ${p#*/} >/dev/null || exit 1; done'
 
-reload_ok() { cx systemctl reload pmd && sleep 1 && unit_active; }
+reload_ok() { cx systemctl reload pmd && unit_active; }
 check "systemctl reload pmd keeps it active" reload_ok
+
+# Issue 7: the daemon is replaced (reload = re-exec) or crashes (kill -9), and every worker
+# lives on with the same pid; after the crash, pmd takes its apps back from their cgroups.
+app_pids() { cx pmctl ls --json | grep -o '"pid" *: *[0-9]*' | grep -o '[0-9]*$' | sort | tr '\n' ' '; }
+main_pid() { cx systemctl show -p MainPID --value pmd; }
+reexec_keeps_pids() {
+  local before pid_before after
+  before=$(app_pids); pid_before=$(main_pid)
+  [[ -n ${before// /} ]] || { echo "no app pids before"; return 1; }
+  cx systemctl reload pmd || return 1
+  after=$(app_pids)
+  [[ $before == "$after" ]] || { echo "pids before: $before after: $after"; return 1; }
+  [[ $(main_pid) == "$pid_before" ]] || { echo "MainPID changed"; return 1; }
+  cx journalctl -u pmd -o cat --no-pager | grep -q 're-executing'
+}
+check "systemctl reload pmd re-executes pmd: same MainPID, same app pids" reexec_keeps_pids
+crash_keeps_pids() {
+  local before pid_before after
+  before=$(app_pids); pid_before=$(main_pid)
+  cx kill -9 "$pid_before" || return 1
+  for _ in $(seq 100); do
+    [[ $(main_pid) != "$pid_before" && $(main_pid) != 0 ]] && unit_active >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  unit_active || return 1
+  after=$(app_pids)
+  [[ $before == "$after" ]] || { echo "pids before: $before after: $after"; return 1; }
+  cx journalctl -u pmd -o cat --no-pager | grep -q 'taking its .* app(s) back'
+}
+check "kill -9 of pmd: systemd restarts it, every app is taken back with the same pids" crash_keeps_pids
 
 # journald sink: instance output carries PMD_APP, PMD_INSTANCE, SYSLOG_IDENTIFIER, PRIORITY
 # (stderr 3, stdout 6), and pmctl logs reads the journal when that is the only sink.
