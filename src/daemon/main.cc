@@ -10,12 +10,14 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <optional>
 #include <functional>
 #include <iostream>
@@ -27,6 +29,7 @@
 #include "config/daemon_config.h"
 #include "daemon/bus_choice.h"
 #include "daemon/run_mode.h"
+#include "daemon/systemd_fd_store.h"
 #include "event/event_loop.h"
 #include "config/atomic_file.h"
 #include "god/declared_apps.h"
@@ -132,6 +135,45 @@ void reexecute(const DaemonOptions& opt, const std::string& exe, pmd::Manager& m
     sd_notify(0, "READY=1");
 }
 
+// Fills a crash recovery's apps with the fds systemd kept for them (removed from `stored`):
+// all listen sockets of an app or none, all four ends of a log slot or none.
+size_t reclaim_stored_fds(pmd::Handover& handover, std::map<std::string, int>& stored) {
+    auto take = [&](const std::string& name) {
+        auto it = stored.find(name);
+        if (it == stored.end()) return -1;
+        int fd = it->second;
+        stored.erase(it);
+        return fd;
+    };
+    size_t reclaimed = 0;
+    for (pmd::AppHandover& app : handover.apps) {
+        const std::string& name = app.spec.name;
+        std::vector<int> sockets;
+        for (size_t n = 0; n < app.spec.listen.size(); ++n) sockets.push_back(take("sock/" + name + "/" + std::to_string(n)));
+        if (!sockets.empty() && std::find(sockets.begin(), sockets.end(), -1) == sockets.end()) {
+            app.socket_fds = sockets;
+            reclaimed += sockets.size();
+        } else {
+            for (int fd : sockets)
+                if (fd >= 0) ::close(fd);
+        }
+        for (const pmd::InstanceHandover& instance : app.instances) {
+            std::string prefix = "log/" + name + "/" + std::to_string(instance.index) + "/";
+            pmd::LogSlotHandover slot{instance.index, {take(prefix + "out/r"), take(prefix + "out/w"), ""},
+                                      {take(prefix + "err/r"), take(prefix + "err/w"), ""}};
+            int fds[] = {slot.out.read_fd, slot.out.write_fd, slot.err.read_fd, slot.err.write_fd};
+            if (std::find(std::begin(fds), std::end(fds), -1) == std::end(fds)) {
+                app.log_slots.push_back(slot);
+                reclaimed += 4;
+            } else {
+                for (int fd : fds)
+                    if (fd >= 0) ::close(fd);
+            }
+        }
+    }
+    return reclaimed;
+}
+
 void log_reload(const pmd::ReloadSummary& s) {
     auto list = [](const std::vector<std::string>& names) {
         std::string out;
@@ -148,6 +190,8 @@ int run_daemon(const DaemonOptions& opt) {
     // Read before anything else opens fds: the handover's fds are this process's already.
     std::optional<pmd::Handover> handover = read_handover();
     const bool reexecuted = handover.has_value();
+    // After a crash under systemd: log pipes and listen sockets kept in its fd store.
+    std::map<std::string, int> stored_fds = pmd::SystemdFdStore::take_stored_fds();
     // The binary to re-execute: the path it was started from, which a package upgrade fills
     // with the new version (/proc/self/exe would name the old, deleted one).
     std::error_code exe_error;
@@ -188,6 +232,11 @@ int run_daemon(const DaemonOptions& opt) {
     make_dir(log_settings.log_dir, "log directory");
     pmd::PipeOutputRouter output(loop, log_settings);
     pmd::Manager manager(loop, tree.get(), output);
+    pmd::SystemdFdStore fd_store;
+    if (fd_store.active()) {
+        output.set_fd_store(&fd_store);
+        manager.set_fd_store(&fd_store);
+    }
     manager.enable_notify(opt.state_dir + "/notify", handover ? handover->notify_fd : -1);
     // After a crash (no handover, but the live file of a pmd that did not stop cleanly): the
     // apps it had, to take back from their cgroups.
@@ -198,6 +247,8 @@ int run_daemon(const DaemonOptions& opt) {
             handover = pmd::handover_from_json(text, live_file);
             spdlog::warn("{} is left from a pmd that did not stop cleanly: taking its {} app(s) back", live_file,
                          handover->apps.size());
+            size_t reclaimed = reclaim_stored_fds(*handover, stored_fds);
+            if (reclaimed) spdlog::info("took {} fd(s) back from systemd's fd store", reclaimed);
         } catch (const std::exception& e) {
             spdlog::error("{}; starting as after a reboot", e.what());
         }
@@ -207,6 +258,8 @@ int run_daemon(const DaemonOptions& opt) {
     pmd::BusConnection bus(loop, std::move(connection));
     pmd::DeclaredApps declared(manager, {config.apps_dir, state_dir + "/dump.toml", config.defaults, config.resurrect});
     pmd::ManagerObject manager_object(bus.get(), loop, manager, &declared);
+    for (auto& [name, fd] : stored_fds) ::close(fd);  // what no app claimed
+    stored_fds.clear();
     // Taken back before the name is owned, so the first ListApps sees them.
     if (handover) {
         for (auto& app : handover->apps) {

@@ -103,6 +103,16 @@ Instance* Manager::lookup(const InstanceKey& key, App** app_out) {
     return nullptr;
 }
 
+void Manager::store_sockets(const App& app, bool keep) {
+    if (!fd_store_) return;
+    std::vector<int> fds = app.sockets.fds();
+    for (size_t n = 0; n < fds.size(); ++n) {
+        std::string name = "sock/" + app.spec.name + "/" + std::to_string(n);
+        if (keep) fd_store_->keep(name, fds[n]);
+        else fd_store_->forget(name);
+    }
+}
+
 void Manager::changed(const App& app) {
     if (observer_) observer_->app_changed(app);
     if (on_change_) on_change_();
@@ -195,6 +205,7 @@ const App& Manager::start(AppSpec spec, uid_t owner, std::string source) {
     // Bound once, before any instance exists: a port in use is an answer, not a crash loop.
     if (!s.listen.empty() && !s.reuse_port) app->sockets = ListenSocketSet::bind_all(s.listen, s.name);
     output_.app_added(s, log_opener_for(owner));
+    store_sockets(*app, true);
 
     if (tree_) app->cgroup = tree_->make_app_dir(s.name);
     for (unsigned i = 0; i < instance_count(s.instances); ++i) app->instances.push_back(make_instance(*app, i, 0));
@@ -226,6 +237,7 @@ const App& Manager::start(AppSpec spec, uid_t owner, std::string source) {
                 for (auto& instance : ref.instances) instance->cgroup.remove();
                 ref.cgroup.remove();
             }
+            store_sockets(ref, false);
             apps_.erase(name);
             output_.app_removed(name);
         }
@@ -670,6 +682,7 @@ void Manager::remove_now(const std::string& name) {
         app->cgroup.remove();
     }
     output_.app_removed(name);
+    store_sockets(*app, false);
     spdlog::info("app {}: deleted", name);
     if (observer_) observer_->app_removed(name);
     if (on_change_) on_change_();

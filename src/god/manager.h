@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/fd_store.h"
 #include "cgroup/cgroup_events_watcher.h"
 #include "cgroup/cgroup_tree.h"
 #include "cgroup/resource_usage.h"
@@ -57,6 +58,8 @@ public:
     // Called (possibly many times per loop iteration) whenever an app or instance changes:
     // the daemon rewrites the live file (god/handover.h) from live_set().
     void set_on_change(std::function<void()> on_change) { on_change_ = std::move(on_change); }
+    // Listen sockets are kept there too ("sock/<app>/<n>"), for a pmd restarted after a crash.
+    void set_fd_store(FdStore* store) { fd_store_ = store; }
 
     // Validates, creates and spawns every instance; throws Error. On an exec failure nothing
     // is left behind.
@@ -144,6 +147,8 @@ private:
     std::unique_ptr<CgroupEventsWatcher> watcher_;
     ManagerObserver* observer_ = nullptr;
     std::function<void()> on_change_;
+    FdStore* fd_store_ = nullptr;
+    void store_sockets(const App& app, bool keep);
     std::unique_ptr<NotifySocket> notify_;
     std::map<std::string, std::unique_ptr<App>> apps_;
     uint64_t next_app_id_ = 1;

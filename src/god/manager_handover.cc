@@ -188,6 +188,7 @@ void Manager::adopt(AppHandover handed, bool after_crash) {
         }
     }
     output_.app_added(app->spec, log_opener_for(app->owner));
+    store_sockets(*app, true);
     bool pipes_back = !handed.log_slots.empty();
     output_.adopt_slots(name, std::move(handed.log_slots));
 

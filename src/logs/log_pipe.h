@@ -34,6 +34,9 @@ public:
     bool at_eof() const { return eof_; }
     // Bytes the kernel buffers for this pipe before a writer blocks.
     int capacity() const { return capacity_; }
+    // For the fd store (base/fd_store.h): -1 once released or closed.
+    int read_fd() const { return read_.get(); }
+    int write_fd() const { return write_.get(); }
 
 private:
     void watch(EventLoop& loop);

@@ -123,7 +123,31 @@ std::unique_ptr<PipeOutputRouter::Slot> PipeOutputRouter::make_slot(AppLogs& log
     slot->out = make_pipe(LogStream::Out, slot->out_file);
     slot->err = make_pipe(LogStream::Err, slot->err_file);
     logs.open_pipes += 2;
+    store_slot(logs.spec.name, *slot);
     return slot;
+}
+
+namespace {
+
+std::string stored_name(const std::string& app, unsigned index, const char* stream, const char* end) {
+    return "log/" + app + "/" + std::to_string(index) + "/" + stream + "/" + end;
+}
+
+}  // namespace
+
+void PipeOutputRouter::store_slot(const std::string& app, const Slot& slot) {
+    if (!fd_store_) return;
+    fd_store_->keep(stored_name(app, slot.index, "out", "r"), slot.out->read_fd());
+    fd_store_->keep(stored_name(app, slot.index, "out", "w"), slot.out->write_fd());
+    fd_store_->keep(stored_name(app, slot.index, "err", "r"), slot.err->read_fd());
+    fd_store_->keep(stored_name(app, slot.index, "err", "w"), slot.err->write_fd());
+}
+
+void PipeOutputRouter::forget_slots(const AppLogs& logs) {
+    if (!fd_store_) return;
+    for (const auto& [index, slot] : logs.slots)
+        for (const char* stream : {"out", "err"})
+            for (const char* end : {"r", "w"}) fd_store_->forget(stored_name(logs.spec.name, index, stream, end));
 }
 
 InstanceOutput PipeOutputRouter::instance_output(const AppSpec& spec, unsigned index) {
@@ -157,6 +181,7 @@ void PipeOutputRouter::app_removed(const std::string& name) {
     if (it == apps_.end()) return;
     std::unique_ptr<AppLogs> logs = std::move(it->second);
     apps_.erase(it);
+    forget_slots(*logs);
     for (auto& [index, slot] : logs->slots) {
         slot->out->close_writer();
         slot->err->close_writer();

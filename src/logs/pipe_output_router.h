@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "base/fd_store.h"
 #include "event/event_loop.h"
 #include "logs/date_format.h"
 #include "logs/file_sink.h"
@@ -45,6 +46,9 @@ public:
     std::vector<LogSlotHandover> release_slots(const std::string& name) override;
     void adopt_slots(const std::string& name, std::vector<LogSlotHandover> slots) override;
 
+    // Both ends of every pipe are kept there too, for a pmd restarted after a crash.
+    void set_fd_store(FdStore* store) { fd_store_ = store; }
+
     // Sum over apps still known, and those deleted but still draining.
     uint64_t total_dropped_lines() const;
 
@@ -60,8 +64,12 @@ private:
     std::unique_ptr<Slot> make_slot(AppLogs& logs, unsigned index, std::optional<LogSlotHandover> handed = std::nullopt);
     void on_slot_eof(AppLogs* logs);
 
+    void store_slot(const std::string& app, const Slot& slot);
+    void forget_slots(const AppLogs& logs);
+
     EventLoop& loop_;
     LogSettings settings_;
+    FdStore* fd_store_ = nullptr;
     std::map<std::string, std::unique_ptr<AppLogs>> apps_;
     std::list<std::unique_ptr<AppLogs>> draining_;
     EventSource reap_;

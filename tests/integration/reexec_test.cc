@@ -9,7 +9,6 @@
 #include <atomic>
 #include <fstream>
 #include <map>
-#include <regex>
 #include <thread>
 
 #include "cluster_fixture.h"
