@@ -14,6 +14,7 @@
 #include "config/pm2_keys.h"
 #include "config/shell_words.h"
 #include "config/spec_validation.h"
+#include "god/cron_schedule.h"
 
 namespace pmd {
 namespace {
@@ -272,28 +273,6 @@ void read_watch(const toml::node& node, ValueReader& read, AppSpec& spec) {
     read.bad(node, "watch", "expected true, false or an array of paths, got " + describe_toml_value(node));
 }
 
-// Cheap syntax check of a cron line: 5 or 6 fields of cron characters. The scheduler in god/
-// parses it fully; this catches "every 5 minutes" and other prose early.
-std::string cron_problem(std::string_view text) {
-    size_t fields = 0;
-    bool in_field = false;
-    for (char c : text) {
-        if (c == ' ' || c == '\t') {
-            in_field = false;
-            continue;
-        }
-        if (!in_field) ++fields;
-        in_field = true;
-        bool ok = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                  std::string_view("*/,-?#").find(c) != std::string_view::npos;
-        if (!ok) return std::string("'") + c + "' is not valid in a cron expression";
-    }
-    if (fields != 5 && fields != 6)
-        return "expected 5 fields (minute hour day month weekday) or 6 (with seconds first), got " +
-               std::to_string(fields);
-    return "";
-}
-
 void read_listen(const toml::node& node, ValueReader& read, AppSpec& spec) {
     auto read_one = [&](const toml::node& element) -> std::optional<ListenAddress> {
         if (auto s = element.as_string()) {
@@ -531,7 +510,7 @@ const std::map<std::string_view, FieldReader>& simple_fields() {
          [](const toml::node& n, ValueReader& r, AppSpec& s) {
              auto t = r.string(n, "cron_restart");
              if (!t) return;
-             if (auto why = cron_problem(*t); !why.empty())
+             if (auto why = CronSchedule::problem(*t); !why.empty())
                  r.bad(n, "cron_restart", why);
              else
                  s.cron_restart = *t;
