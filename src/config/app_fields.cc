@@ -28,12 +28,14 @@ constexpr std::string_view kAppKeys[] = {
     "log_date_format", "user", "uid", "group", "gid", "listen", "reuse_port", "memory_max", "cpu_max",
     "pids_max", "stop_signal", "watchdog_sec", "health_check",
     "no_new_privs", "umask", "limit_nofile", "limit_nproc", "limit_core", "limit_memlock",
+    "watch_delay",
 };
 // clang-format on
 // Keys that describe one particular app, so [defaults] cannot hold them.
 constexpr std::string_view kOneAppKeys[] = {"name",        "script",           "args",     "command",
                                             "interpreter", "interpreter_args", "node_args"};
-constexpr std::string_view kHealthKeys[] = {"type", "url", "port", "command", "interval", "timeout", "failures"};
+constexpr std::string_view kHealthKeys[] = {"type",     "url",     "port",     "command",
+                                            "interval", "timeout", "failures", "expected_status"};
 constexpr std::string_view kListenKeys[] = {"address", "name"};
 constexpr std::string_view kHealthTypes[] = {"http", "tcp", "exec"};
 
@@ -365,6 +367,8 @@ void read_health_check(const toml::node& node, ValueReader& read, AppSpec& spec)
             if (auto d = read.duration(value, field)) hc.interval = *d;
         } else if (key.str() == "timeout") {
             if (auto d = read.duration(value, field)) hc.timeout = *d;
+        } else if (key.str() == "expected_status") {
+            if (auto n = read.count(value, field, 599)) hc.expected_status = static_cast<uint16_t>(*n);
         } else if (key.str() == "failures") {
             if (auto n = read.count(value, field, 1000)) hc.failures = static_cast<uint32_t>(*n);
         } else {
@@ -495,6 +499,7 @@ const std::map<std::string_view, FieldReader>& simple_fields() {
         {"kill_timeout", dur(&AppSpec::kill_timeout, "kill_timeout")},
         {"listen_timeout", dur(&AppSpec::listen_timeout, "listen_timeout")},
         {"watchdog_sec", dur(&AppSpec::watchdog_sec, "watchdog_sec")},
+        {"watch_delay", dur(&AppSpec::watch_delay, "watch_delay")},
         {"wait_ready", flag(&AppSpec::wait_ready, "wait_ready")},
         {"merge_logs", flag(&AppSpec::merge_logs, "merge_logs")},
         {"reuse_port", flag(&AppSpec::reuse_port, "reuse_port")},
