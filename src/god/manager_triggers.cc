@@ -23,6 +23,16 @@ std::string label(const App& app, const Instance& instance) {
 // rolling reload keeps serving.
 bool is_cluster(const App& app) { return app.instances.size() > 1 || !app.sockets.empty(); }
 
+// Instances that listen on a port of their own (increment_var = "PORT", PORT = 8080: instance n
+// on 8080 + n) are each checked on their own port: a check of the app's base port names
+// instance n's port n above it. Otherwise every instance is checked on the same address.
+uint16_t instance_port(const AppSpec& spec, const Instance& instance, uint16_t port) {
+    if (spec.increment_var.empty()) return port;
+    auto it = spec.env.find(spec.increment_var);
+    if (it == spec.env.end() || it->second != std::to_string(port)) return port;
+    return static_cast<uint16_t>(port + instance.index);
+}
+
 }  // namespace
 
 void Manager::start_triggers(App& app) {
@@ -153,6 +163,10 @@ void Manager::check_health(App& app, Instance& instance) {
         case HealthCheck::Type::Http: {
             auto target = parse_http_url(hc.url);
             if (!target) return;  // validate_spec refused it already
+            auto* port = target->address.ss_family == AF_INET
+                             ? &reinterpret_cast<sockaddr_in*>(&target->address)->sin_port
+                             : &reinterpret_cast<sockaddr_in6*>(&target->address)->sin6_port;
+            *port = htons(instance_port(app.spec, instance, ntohs(*port)));
             start = [this, target = *target, hc](ProbeDone done) {
                 return start_http_probe(loop_, target, hc.expected_status, hc.timeout, std::move(done));
             };
@@ -162,7 +176,7 @@ void Manager::check_health(App& app, Instance& instance) {
             sockaddr_storage address{};
             auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
             v4->sin_family = AF_INET;
-            v4->sin_port = htons(hc.port);
+            v4->sin_port = htons(instance_port(app.spec, instance, hc.port));
             v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
             start = [this, address, hc](ProbeDone done) {
                 return start_tcp_probe(loop_, address, sizeof(sockaddr_in), hc.timeout, std::move(done));

@@ -276,5 +276,48 @@ TEST_F(TriggersTest, ExecHealthCheckRunsInTheAppsCwdAndTcpCheckSeesAListener) {
     EXPECT_THAT(get<std::string>(instance("deaf"), "last_exit", ""), HasSubstr("refused"));
 }
 
+TEST_F(TriggersTest, UnhealthyClusterRestartsOneInstanceAtATime) {
+    // Two instances on ports base and base+1 (increment_var), each checked on its own port.
+    uint16_t base = unused_port();
+    while (base == 65535) base = unused_port();
+    auto s = spec("pair", {"python3", HEALTH_APP}, h.dir());
+    s["instances"] = sdbus::Variant(int64_t{2});
+    s["increment_var"] = sdbus::Variant(std::string("PORT"));
+    s["env"] = sdbus::Variant(std::map<std::string, std::string>{{"PORT", std::to_string(base)}});
+    s["listen_timeout"] = sdbus::Variant(std::string("500ms"));
+    VariantDict hc;
+    hc["type"] = sdbus::Variant(std::string("http"));
+    hc["url"] = sdbus::Variant("http://127.0.0.1:" + std::to_string(base) + "/");
+    hc["interval"] = sdbus::Variant(std::string("150ms"));
+    hc["timeout"] = sdbus::Variant(std::string("150ms"));
+    hc["failures"] = sdbus::Variant(int64_t{1});
+    s["health_check"] = sdbus::Variant(hc);
+    h.start_app(s);
+    auto serving = [&] {
+        size_t n = 0;
+        for (auto& i : h.instances("pair"))
+            n += get<std::string>(i, "state", "") == "online" && get<bool>(i, "ready", false);
+        return n;
+    };
+    ASSERT_TRUE(h.wait_until([&] {
+        auto all = h.instances("pair");
+        return all.size() == 2 && get<std::string>(all[0], "health", "") == "healthy" &&
+               get<std::string>(all[1], "health", "") == "healthy";
+    }, 10s));
+
+    // Both turn unhealthy at once; pmd restarts them one after the other, never both together.
+    std::ofstream(h.dir() / "unhealthy") << "1";
+    size_t fewest_serving = 2;
+    ASSERT_TRUE(h.wait_until([&] {
+        fewest_serving = std::min(fewest_serving, serving());
+        auto health_exits = exits_of("pair", "health");
+        return health_exits.size() >= 2 && health_exits[0].instance != health_exits.back().instance;
+    }, 20s));
+    fs::remove(h.dir() / "unhealthy");
+    EXPECT_GE(fewest_serving, 1u);
+    ASSERT_TRUE(h.wait_until([&] { return serving() == 2; }, 10s));
+    EXPECT_THAT(h.pmd_log(), HasSubstr("waiting for pair["));
+}
+
 }  // namespace
 }  // namespace pmd::test
