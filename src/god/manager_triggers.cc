@@ -23,6 +23,15 @@ std::string label(const App& app, const Instance& instance) {
 // rolling reload keeps serving.
 bool is_cluster(const App& app) { return app.instances.size() > 1 || !app.sockets.empty(); }
 
+std::string glob_escape(const std::string& path) {
+    std::string out;
+    for (char c : path) {
+        if (c == '*' || c == '?' || c == '[' || c == '\\') out += '\\';
+        out += c;
+    }
+    return out;
+}
+
 // Instances that listen on a port of their own (increment_var = "PORT", PORT = 8080: instance n
 // on 8080 + n) are each checked on their own port: a check of the app's base port names
 // instance n's port n above it. Otherwise every instance is checked on the same address.
@@ -49,11 +58,15 @@ void Manager::start_triggers(App& app) {
         std::vector<std::string> roots;
         if (s.watch_paths.empty()) roots.push_back(s.cwd);
         for (const auto& p : s.watch_paths) roots.push_back(!p.empty() && p[0] == '/' ? p : s.cwd + "/" + p);
+        // The app's own log files (and their rotations) never count: an app logging into its
+        // watched cwd would otherwise restart itself at every line.
+        std::vector<std::string> ignore = s.ignore_watch;
+        for (const auto& f : output_.info(s.name).files) ignore.push_back(glob_escape(f.path) + "*");
         uint64_t id = app.id;
         std::string name = s.name;
         try {
             app.file_watch = std::make_unique<FileWatch>(
-                loop_, s.cwd, roots, s.ignore_watch, s.watch_delay, [this, id, name](const std::string& path) {
+                loop_, s.cwd, roots, ignore, s.watch_delay, [this, id, name](const std::string& path) {
                     trigger_app_restart(id, name, "watch", "restarted by pmd: " + path + " changed (watch)");
                 });
             spdlog::info("app {}: watching {} path(s) for changes", name, app.file_watch->watched());

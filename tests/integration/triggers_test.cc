@@ -148,7 +148,9 @@ TEST_F(TriggersTest, WatchTurnsABurstOfChangesIntoExactlyOneRestart) {
     fs::path dir = h.dir() / "watched";
     fs::create_directories(dir / "src");
     fs::create_directories(dir / "logs");
-    auto s = spec("watcher", {"sleep", "1000"}, dir);
+    // The app logs into its own watched directory, which must not count as a change.
+    auto s = spec("watcher", {"sh", "-c", "while true; do echo tick; sleep 0.05; done"}, dir);
+    s["out_file"] = sdbus::Variant((dir / "watcher-out.log").string());
     s["watch"] = sdbus::Variant(true);
     s["ignore_watch"] = sdbus::Variant(std::vector<std::string>{"logs", "*.tmp"});
     s["watch_delay"] = sdbus::Variant(std::string("500ms"));
@@ -178,6 +180,11 @@ TEST_F(TriggersTest, WatchTurnsABurstOfChangesIntoExactlyOneRestart) {
     }, 5s));
     EXPECT_EQ(exits_of("watcher").size(), 2u);
     EXPECT_THAT(get<std::string>(instance("watcher"), "last_exit", ""), HasSubstr("marker.js changed (watch)"));
+    // The log really was written in the watched directory all along.
+    uintmax_t log_bytes = 0;
+    for (const auto& e : fs::directory_iterator(dir))
+        if (e.path().filename().string().starts_with("watcher-out")) log_bytes += e.file_size();
+    EXPECT_GT(log_bytes, 0u);
 }
 
 TEST_F(TriggersTest, MemoryGrowthPastTheLimitRestartsWithReasonMemory) {
