@@ -326,5 +326,27 @@ TEST_F(TriggersTest, UnhealthyClusterRestartsOneInstanceAtATime) {
     EXPECT_THAT(h.pmd_log(), HasSubstr("waiting for pair["));
 }
 
+TEST_F(TriggersTest, PmctlStartTakesTheTriggerFlags) {
+    auto r = h.pmctl({"start", "-n", "flags", "--cron-restart", "CRON_TZ=UTC 0 3 * * *", "--max-memory-restart", "500M",
+                      "--watch", "--ignore-watch", "*.log", "--watch-delay", "2s", "--cwd", h.dir().string(), "--", "sleep",
+                      "1000"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    r = h.pmctl({"describe", "flags"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(r.out, HasSubstr("Cron restart: CRON_TZ=UTC 0 3 * * *, next "));
+    EXPECT_THAT(r.out, HasSubstr("Memory restart: above 500M"));
+    EXPECT_THAT(r.out, HasSubstr("Watch: restart on file changes"));
+    // The next run is 03:00 UTC, today or tomorrow.
+    auto app = h.find_app("flags");
+    ASSERT_TRUE(app);
+    uint64_t next = get<uint64_t>(*app, "next_cron_restart_usec", 0) / 1'000'000;
+    EXPECT_EQ(next % 86400, 3u * 3600);
+    EXPECT_LE(next - realtime_usec() / 1'000'000, 86400u);
+
+    r = h.pmctl({"start", "-n", "bad", "--cron-restart", "every day", "--", "sleep", "1"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_THAT(r.err, HasSubstr("cron_restart"));
+}
+
 }  // namespace
 }  // namespace pmd::test
