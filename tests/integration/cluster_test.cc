@@ -22,19 +22,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// A free TCP port on loopback (bound and released; pmd binds it right after).
-uint16_t free_port() {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 // One HTTP/1.0 request; returns the body (the serving pid) or "" on any socket error.
 std::string http_get(uint16_t port) {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -2,7 +2,9 @@
 
 #include "cgroup/cgroup_tree.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -100,6 +102,18 @@ int ChildProcess::wait(std::chrono::milliseconds deadline) {
     waitpid(pid_, &status, 0);
     reaped_ = true;
     return status;
+}
+
+uint16_t free_port() {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    close(fd);
+    return ntohs(a.sin_port);
 }
 
 bool wait_pid_gone(pid_t pid, std::chrono::milliseconds deadline) {

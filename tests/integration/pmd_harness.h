@@ -47,6 +47,9 @@ private:
     bool reaped_ = false;
 };
 
+// A free TCP port on loopback (bound and released; whoever binds it next gets it, barring a race).
+uint16_t free_port();
+
 // Waits until the process (not necessarily our child) is gone; false on deadline.
 bool wait_pid_gone(pid_t pid, std::chrono::milliseconds deadline);
 

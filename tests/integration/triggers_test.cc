@@ -26,19 +26,6 @@ uint64_t realtime_usec() {
     return static_cast<uint64_t>(ts.tv_sec) * 1'000'000 + static_cast<uint64_t>(ts.tv_nsec) / 1000;
 }
 
-// A free TCP port on loopback (bound and released; the app binds it right after).
-uint16_t unused_port() {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 class TriggersTest : public ::testing::Test {
 protected:
     void SetUp() override { h.start_pmd(); }
@@ -52,6 +39,19 @@ protected:
         s["command"] = sdbus::Variant(command);
         s["cwd"] = sdbus::Variant(cwd.string());
         return s;
+    }
+
+    // A health_check table: `target` is the url, port or command; checks every `every` with
+    // that timeout too.
+    VariantDict check(const std::string& type, const std::string& key, sdbus::Variant target, const std::string& every,
+                      int64_t failures) {
+        VariantDict hc;
+        hc["type"] = sdbus::Variant(type);
+        hc[key] = target;
+        hc["interval"] = sdbus::Variant(every);
+        hc["timeout"] = sdbus::Variant(every);
+        hc["failures"] = sdbus::Variant(failures);
+        return hc;
     }
 
     std::vector<PmdHarness::Exit> exits_of(const std::string& app, const std::string& reason = "") {
@@ -210,16 +210,11 @@ TEST_F(TriggersTest, MemoryGrowthPastTheLimitRestartsWithReasonMemory) {
 }
 
 TEST_F(TriggersTest, HttpHealthCheckFlipsToFailingRestartsAndRecovers) {
-    uint16_t port = unused_port();
+    uint16_t port = free_port();
     auto s = spec("web", {"python3", HEALTH_APP}, h.dir());
     s["env"] = sdbus::Variant(std::map<std::string, std::string>{{"PORT", std::to_string(port)}});
     s["listen_timeout"] = sdbus::Variant(std::string("300ms"));
-    VariantDict hc;
-    hc["type"] = sdbus::Variant(std::string("http"));
-    hc["url"] = sdbus::Variant("http://127.0.0.1:" + std::to_string(port) + "/health");
-    hc["interval"] = sdbus::Variant(std::string("200ms"));
-    hc["timeout"] = sdbus::Variant(std::string("200ms"));
-    hc["failures"] = sdbus::Variant(int64_t{2});
+    VariantDict hc = check("http", "url", sdbus::Variant("http://127.0.0.1:" + std::to_string(port) + "/health"), "200ms", 2);
     s["health_check"] = sdbus::Variant(hc);
     h.start_app(s);
 
@@ -251,12 +246,8 @@ TEST_F(TriggersTest, HttpHealthCheckFlipsToFailingRestartsAndRecovers) {
 }
 
 TEST_F(TriggersTest, ExecHealthCheckRunsInTheAppsCwdAndTcpCheckSeesAListener) {
-    VariantDict exec;
-    exec["type"] = sdbus::Variant(std::string("exec"));
-    exec["command"] = sdbus::Variant(std::vector<std::string>{"sh", "-c", "test ! -e unhealthy"});
-    exec["interval"] = sdbus::Variant(std::string("200ms"));
-    exec["timeout"] = sdbus::Variant(std::string("200ms"));
-    exec["failures"] = sdbus::Variant(int64_t{1});
+    auto command = std::vector<std::string>{"sh", "-c", "test ! -e unhealthy"};
+    VariantDict exec = check("exec", "command", sdbus::Variant(command), "200ms", 1);
     auto s = spec("checked", {"sleep", "1000"}, h.dir());
     s["listen_timeout"] = sdbus::Variant(std::string("200ms"));
     s["health_check"] = sdbus::Variant(exec);
@@ -269,12 +260,7 @@ TEST_F(TriggersTest, ExecHealthCheckRunsInTheAppsCwdAndTcpCheckSeesAListener) {
     EXPECT_THAT(get<std::string>(instance("checked"), "last_exit", ""), HasSubstr("(exited with status 1)"));
 
     // tcp: nothing listens on the port, so the instance never becomes healthy.
-    VariantDict tcp;
-    tcp["type"] = sdbus::Variant(std::string("tcp"));
-    tcp["port"] = sdbus::Variant(int64_t{unused_port()});
-    tcp["interval"] = sdbus::Variant(std::string("200ms"));
-    tcp["timeout"] = sdbus::Variant(std::string("200ms"));
-    tcp["failures"] = sdbus::Variant(int64_t{1});
+    VariantDict tcp = check("tcp", "port", sdbus::Variant(int64_t{free_port()}), "200ms", 1);
     s = spec("deaf", {"sleep", "1000"}, h.dir());
     s["listen_timeout"] = sdbus::Variant(std::string("200ms"));
     s["health_check"] = sdbus::Variant(tcp);
@@ -285,19 +271,14 @@ TEST_F(TriggersTest, ExecHealthCheckRunsInTheAppsCwdAndTcpCheckSeesAListener) {
 
 TEST_F(TriggersTest, UnhealthyClusterRestartsOneInstanceAtATime) {
     // Two instances on ports base and base+1 (increment_var), each checked on its own port.
-    uint16_t base = unused_port();
-    while (base == 65535) base = unused_port();
+    uint16_t base = free_port();
+    while (base == 65535) base = free_port();
     auto s = spec("pair", {"python3", HEALTH_APP}, h.dir());
     s["instances"] = sdbus::Variant(int64_t{2});
     s["increment_var"] = sdbus::Variant(std::string("PORT"));
     s["env"] = sdbus::Variant(std::map<std::string, std::string>{{"PORT", std::to_string(base)}});
     s["listen_timeout"] = sdbus::Variant(std::string("500ms"));
-    VariantDict hc;
-    hc["type"] = sdbus::Variant(std::string("http"));
-    hc["url"] = sdbus::Variant("http://127.0.0.1:" + std::to_string(base) + "/");
-    hc["interval"] = sdbus::Variant(std::string("150ms"));
-    hc["timeout"] = sdbus::Variant(std::string("150ms"));
-    hc["failures"] = sdbus::Variant(int64_t{1});
+    VariantDict hc = check("http", "url", sdbus::Variant("http://127.0.0.1:" + std::to_string(base) + "/"), "150ms", 1);
     s["health_check"] = sdbus::Variant(hc);
     h.start_app(s);
     auto serving = [&] {
