@@ -35,6 +35,7 @@ public:
     Health health() const { return health_; }
     uint32_t failures() const { return failures_; }       // in a row
     const std::string& last_result() const { return last_; }  // "HTTP 200", "connect: Connection refused"
+    pid_t probe_pid() const { return running_ ? running_->pid() : 0; }  // see Probe::pid
 
 private:
     void probe();

@@ -129,6 +129,8 @@ public:
         waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(process_.pidfd()), &info, WEXITED);
     }
 
+    pid_t pid() const override { return process_.pid(); }
+
 private:
     void on_timeout() override {
         killed_ = true;

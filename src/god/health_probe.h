@@ -9,6 +9,7 @@
 
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include <chrono>
 #include <cstdint>
@@ -47,6 +48,9 @@ bool status_ok(int status, uint16_t expected);
 class Probe {
 public:
     virtual ~Probe() = default;
+    // The command of a running exec probe (0 otherwise): it is the probe's to reap, so an
+    // orphan reaper (pmd run as PID 1) must leave it alone.
+    virtual pid_t pid() const { return 0; }
 };
 
 // TCP: succeeds once a connection to address is established.

@@ -75,6 +75,9 @@ public:
     void on_notify(pid_t sender, const std::map<std::string, std::string>& fields);
 
     const App* find(const std::string& name) const;
+    // Every child pmd reaps itself through a pidfd: instances' main processes and running
+    // exec health checks. An orphan reaper must not wait for these.
+    std::vector<pid_t> own_children() const;
     std::vector<const App*> apps() const;
     InstanceStats stats(const App& app, const Instance& instance);
     std::string stats_source() const;

@@ -44,6 +44,16 @@ uint16_t instance_port(const AppSpec& spec, const Instance& instance, uint16_t p
 
 }  // namespace
 
+std::vector<pid_t> Manager::own_children() const {
+    std::vector<pid_t> out;
+    for (const auto& [name, app] : apps_)
+        for (const Instance* i : app->all_instances()) {
+            if (i->process) out.push_back(i->process.pid());
+            if (i->health && i->health->probe_pid()) out.push_back(i->health->probe_pid());
+        }
+    return out;
+}
+
 void Manager::start_triggers(App& app) {
     const AppSpec& s = app.spec;
     if (!s.cron_restart.empty()) {
