@@ -41,7 +41,8 @@ _pmctl() {
             done
             ;;
         -n | --name | -i | --instances | --env | --kill-timeout | --restart-delay | \
-            --max-restarts | --min-uptime) return ;;
+            --max-restarts | --min-uptime | --cron-restart | --max-memory-restart | --ignore-watch | \
+            --watch-delay) return ;;
     esac
 
     # Find the command word, skipping global options and their arguments.
@@ -79,7 +80,8 @@ _pmctl() {
             if [[ $cur == -* ]]; then
                 COMPREPLY=($(compgen -W "-n --name -i --instances --cwd --env --user
                     --kill-timeout --restart-delay --max-restarts --min-uptime
-                    --no-autorestart --" -- "$cur"))
+                    --no-autorestart --cron-restart --max-memory-restart --watch
+                    --ignore-watch --watch-delay --" -- "$cur"))
             else
                 _filedir toml
             fi

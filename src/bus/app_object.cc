@@ -43,6 +43,14 @@ std::map<std::string, sdbus::Variant> instance_dict(Manager& manager, const App&
         d["last_exit_code"] = sdbus::Variant(static_cast<int32_t>(instance.last_exit->code));
         d["last_exit"] = sdbus::Variant(instance.last_exit->description);
     }
+    if (app.spec.health_check.type != HealthCheck::Type::None) {
+        std::string health;
+        if (instance.health) health = health_name(instance.health->health());
+        else if (instance.state == InstanceState::Online) health = "starting";  // not ready yet
+        d["health"] = sdbus::Variant(health);
+        d["health_failures"] = sdbus::Variant(instance.health ? instance.health->failures() : 0u);
+        d["health_result"] = sdbus::Variant(instance.health ? instance.health->last_result() : std::string());
+    }
     return d;
 }
 
@@ -156,10 +164,12 @@ std::map<std::string, sdbus::Variant> AppObject::properties() {
     d["LogFiles"] = sdbus::Variant(LogFiles());
     d["LogSinks"] = sdbus::Variant(LogSinks());
     d["DroppedLines"] = sdbus::Variant(DroppedLines());
+    d["NextCronRestart"] = sdbus::Variant(NextCronRestart());
     return d;
 }
 
 std::string AppObject::CgroupPath() { return guarded([&] { return app().cgroup.relative(); }); }
 std::string AppObject::StatsSource() { return manager_.stats_source(); }
+uint64_t AppObject::NextCronRestart() { return guarded([&] { return app().next_cron_usec; }); }
 
 }  // namespace pmd

@@ -16,9 +16,12 @@ CgroupEventsWatcher::CgroupEventsWatcher(EventLoop& loop)
 }
 
 CgroupEventsWatcher::Watch CgroupEventsWatcher::watch(const std::string& cgroup_path, std::function<void()> changed) {
-    int wd = inotify_add_watch(inotify_.get(), (cgroup_path + "/cgroup.events").c_str(), IN_MODIFY);
-    if (wd < 0)
-        throw Error(Error::Kind::Failed, "cannot watch " + cgroup_path + "/cgroup.events: " + std::strerror(errno));
+    return watch_file(cgroup_path + "/cgroup.events", std::move(changed));
+}
+
+CgroupEventsWatcher::Watch CgroupEventsWatcher::watch_file(const std::string& path, std::function<void()> changed) {
+    int wd = inotify_add_watch(inotify_.get(), path.c_str(), IN_MODIFY);
+    if (wd < 0) throw Error(Error::Kind::Failed, "cannot watch " + path + ": " + std::strerror(errno));
     handlers_[wd] = std::move(changed);
     Watch w;
     w.owner_ = this;

@@ -1,4 +1,5 @@
-// CgroupEventsWatcher: tells when a cgroup's cgroup.events file changes (the kernel updates it
+// CgroupEventsWatcher: tells when a cgroup's cgroup.events file (or another notifying
+// interface file such as memory.events) changes (the kernel updates it
 // when the cgroup becomes empty or populated), through one inotify fd in the event loop.
 // This is how pmd knows that the last process of an instance, grandchildren included, is gone.
 #pragma once
@@ -36,6 +37,8 @@ public:
         int wd_ = -1;
     };
     Watch watch(const std::string& cgroup_path, std::function<void()> changed);
+    // The same for any cgroup interface file the kernel notifies about (e.g. memory.events).
+    Watch watch_file(const std::string& path, std::function<void()> changed);
 
 private:
     void on_readable();

@@ -99,6 +99,7 @@ void dump_one(const AppSpec& a, std::string& out) {
     text("cron_restart", a.cron_restart, d.cron_restart);
     if (a.watch) line("watch", a.watch_paths.empty() ? "true" : toml_string_array(a.watch_paths));
     if (!a.ignore_watch.empty()) line("ignore_watch", toml_string_array(a.ignore_watch));
+    duration("watch_delay", a.watch_delay, d.watch_delay);
     text("instance_var", a.instance_var, d.instance_var);
     text("increment_var", a.increment_var, d.increment_var);
     flag("merge_logs", a.merge_logs, d.merge_logs);
@@ -139,6 +140,7 @@ void dump_one(const AppSpec& a, std::string& out) {
         line("type", toml_string(health_type_name(hc.type)));
         if (!hc.url.empty()) line("url", toml_string(hc.url));
         if (hc.port != 0) line("port", std::to_string(hc.port));
+        if (hc.expected_status != 0) line("expected_status", std::to_string(hc.expected_status));
         if (!hc.command.empty()) line("command", toml_string_array(hc.command));
         line("interval", toml_string(exact_duration_text(hc.interval)));
         line("timeout", toml_string(exact_duration_text(hc.timeout)));

@@ -40,10 +40,11 @@ AppSpec every_field_set() {
     a.wait_ready = true;
     a.listen_timeout = 3h + 1ms;
     a.max_memory_restart = 300ull << 20;
-    a.cron_restart = "*/5 * * * *";
+    a.cron_restart = "CRON_TZ=Europe/Paris */5 * * * *";
     a.watch = true;
     a.watch_paths = {"src", "lib"};
     a.ignore_watch = {"node_modules", "*.log"};
+    a.watch_delay = 250ms;
     a.instance_var = "";
     a.increment_var = "PORT";
     a.merge_logs = true;
@@ -80,6 +81,7 @@ TEST(AppDump, EveryFieldRoundTrips) {
     http.instances = 7;
     http.health_check.type = HealthCheck::Type::Http;
     http.health_check.url = "http://127.0.0.1/";
+    http.health_check.expected_status = 204;
     std::vector<AppSpec> apps = {every_field_set(), minimal, tcp, http};
 
     auto text = dump_apps(apps);

@@ -14,6 +14,7 @@
 #include "config/pm2_keys.h"
 #include "config/shell_words.h"
 #include "config/spec_validation.h"
+#include "god/cron_schedule.h"
 
 namespace pmd {
 namespace {
@@ -27,12 +28,14 @@ constexpr std::string_view kAppKeys[] = {
     "log_date_format", "user", "uid", "group", "gid", "listen", "reuse_port", "memory_max", "cpu_max",
     "pids_max", "stop_signal", "watchdog_sec", "health_check",
     "no_new_privs", "umask", "limit_nofile", "limit_nproc", "limit_core", "limit_memlock",
+    "watch_delay",
 };
 // clang-format on
 // Keys that describe one particular app, so [defaults] cannot hold them.
 constexpr std::string_view kOneAppKeys[] = {"name",        "script",           "args",     "command",
                                             "interpreter", "interpreter_args", "node_args"};
-constexpr std::string_view kHealthKeys[] = {"type", "url", "port", "command", "interval", "timeout", "failures"};
+constexpr std::string_view kHealthKeys[] = {"type",     "url",     "port",     "command",
+                                            "interval", "timeout", "failures", "expected_status"};
 constexpr std::string_view kListenKeys[] = {"address", "name"};
 constexpr std::string_view kHealthTypes[] = {"http", "tcp", "exec"};
 
@@ -272,28 +275,6 @@ void read_watch(const toml::node& node, ValueReader& read, AppSpec& spec) {
     read.bad(node, "watch", "expected true, false or an array of paths, got " + describe_toml_value(node));
 }
 
-// Cheap syntax check of a cron line: 5 or 6 fields of cron characters. The scheduler in god/
-// parses it fully; this catches "every 5 minutes" and other prose early.
-std::string cron_problem(std::string_view text) {
-    size_t fields = 0;
-    bool in_field = false;
-    for (char c : text) {
-        if (c == ' ' || c == '\t') {
-            in_field = false;
-            continue;
-        }
-        if (!in_field) ++fields;
-        in_field = true;
-        bool ok = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                  std::string_view("*/,-?#").find(c) != std::string_view::npos;
-        if (!ok) return std::string("'") + c + "' is not valid in a cron expression";
-    }
-    if (fields != 5 && fields != 6)
-        return "expected 5 fields (minute hour day month weekday) or 6 (with seconds first), got " +
-               std::to_string(fields);
-    return "";
-}
-
 void read_listen(const toml::node& node, ValueReader& read, AppSpec& spec) {
     auto read_one = [&](const toml::node& element) -> std::optional<ListenAddress> {
         if (auto s = element.as_string()) {
@@ -386,6 +367,8 @@ void read_health_check(const toml::node& node, ValueReader& read, AppSpec& spec)
             if (auto d = read.duration(value, field)) hc.interval = *d;
         } else if (key.str() == "timeout") {
             if (auto d = read.duration(value, field)) hc.timeout = *d;
+        } else if (key.str() == "expected_status") {
+            if (auto n = read.count(value, field, 599)) hc.expected_status = static_cast<uint16_t>(*n);
         } else if (key.str() == "failures") {
             if (auto n = read.count(value, field, 1000)) hc.failures = static_cast<uint32_t>(*n);
         } else {
@@ -516,6 +499,7 @@ const std::map<std::string_view, FieldReader>& simple_fields() {
         {"kill_timeout", dur(&AppSpec::kill_timeout, "kill_timeout")},
         {"listen_timeout", dur(&AppSpec::listen_timeout, "listen_timeout")},
         {"watchdog_sec", dur(&AppSpec::watchdog_sec, "watchdog_sec")},
+        {"watch_delay", dur(&AppSpec::watch_delay, "watch_delay")},
         {"wait_ready", flag(&AppSpec::wait_ready, "wait_ready")},
         {"merge_logs", flag(&AppSpec::merge_logs, "merge_logs")},
         {"reuse_port", flag(&AppSpec::reuse_port, "reuse_port")},
@@ -531,7 +515,7 @@ const std::map<std::string_view, FieldReader>& simple_fields() {
          [](const toml::node& n, ValueReader& r, AppSpec& s) {
              auto t = r.string(n, "cron_restart");
              if (!t) return;
-             if (auto why = cron_problem(*t); !why.empty())
+             if (auto why = CronSchedule::problem(*t); !why.empty())
                  r.bad(n, "cron_restart", why);
              else
                  s.cron_restart = *t;

@@ -290,6 +290,15 @@ TEST(AppFile, ValidationRulesPointAtTheKey) {
                 HasSubstr("field 'health_check.url': an http check needs url"));
 }
 
+TEST(AppFile, CronRestartIsParsedFullyWithItsPosition) {
+    EXPECT_THAT(error_of("[[app]]\nname = \"a\"\ncommand = [\"true\"]\ncron_restart = \"0 25 * * *\"\n"),
+                HasSubstr("apps.toml:4:16: field 'cron_restart': hour: 25 is out of range 0-23"));
+    EXPECT_THAT(error_of("[[app]]\nname = \"a\"\ncommand = [\"true\"]\ncron_restart = \"CRON_TZ=Nowhere 0 3 * * *\"\n"),
+                HasSubstr("unknown time zone 'Nowhere'"));
+    auto apps = parse("[[app]]\nname = \"a\"\ncommand = [\"true\"]\ncron_restart = \"CRON_TZ=Europe/Paris 0 3 * * *\"\n");
+    EXPECT_EQ(apps[0].cron_restart, "CRON_TZ=Europe/Paris 0 3 * * *");
+}
+
 TEST(AppFile, MissingCommandAndMixedCommandAreErrors) {
     EXPECT_THAT(error_of("[[app]]\nname = \"a\"\n"),
                 HasSubstr("apps.toml:1:1: this app has neither 'script' nor 'command'"));

@@ -29,7 +29,7 @@ TEST(EcosystemImport, ConvertsWhatMapsAndListsWhatDoesNot) {
     auto result = import_ecosystem_json(read_text_file(kTestData / "ecosystem.json"));
     EXPECT_THAT(result.notes, Contains("not converted: apps[1].vizion (no equivalent in pmd)"));
     EXPECT_THAT(result.notes, Contains("changed: apps[1].instances = -1 (CPUs minus 1) became \"max\""));
-    EXPECT_THAT(result.notes, Contains(HasSubstr("needs a fix: line 34:16: field 'kill_timeout'")));
+    EXPECT_THAT(result.notes, Contains(HasSubstr("needs a fix: line 35:16: field 'kill_timeout'")));
     EXPECT_THAT(result.notes, Contains(HasSubstr("field 'kill_timeout'")));
     for (const auto& note : result.notes) EXPECT_THAT(result.toml, HasSubstr("# " + note + "\n"));
 
@@ -53,6 +53,7 @@ TEST(EcosystemImport, ConvertsWhatMapsAndListsWhatDoesNot) {
     EXPECT_EQ(web.max_restarts, 5u);
     EXPECT_EQ(web.min_uptime, 2s);
     EXPECT_FALSE(web.watch);
+    EXPECT_EQ(web.watch_delay, 2500ms);
     EXPECT_EQ(web.instance_var, "INSTANCE_ID");
     EXPECT_EQ(web.increment_var, "PORT");
     EXPECT_EQ(web.env,

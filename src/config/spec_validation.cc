@@ -6,6 +6,8 @@
 #include "base/quantity.h"
 #include "base/signal_name.h"
 #include "config/listen_address.h"
+#include "god/cron_schedule.h"
+#include "god/health_probe.h"
 
 namespace pmd {
 namespace {
@@ -78,6 +80,7 @@ std::vector<SpecProblem> find_spec_problems(const AppSpec& spec) {
         {"kill_timeout", spec.kill_timeout},
         {"listen_timeout", spec.listen_timeout},
         {"watchdog_sec", spec.watchdog_sec},
+        {"watch_delay", spec.watch_delay},
         {"health_check.interval", spec.health_check.interval},
         {"health_check.timeout", spec.health_check.timeout},
     };
@@ -112,13 +115,21 @@ std::vector<SpecProblem> find_spec_problems(const AppSpec& spec) {
     if (spec.reuse_port && !spec.listen.empty())
         add("reuse_port", "reuse_port means the app binds its own sockets; drop either 'listen' or 'reuse_port'");
 
+    if (!spec.cron_restart.empty())
+        if (auto why = CronSchedule::problem(spec.cron_restart); !why.empty()) add("cron_restart", why);
+
     const auto& hc = spec.health_check;
     switch (hc.type) {
         case HealthCheck::Type::None:
             break;
         case HealthCheck::Type::Http:
-            if (!hc.url.starts_with("http://") && !hc.url.starts_with("https://"))
+            if (hc.url.empty()) {
                 add("health_check.url", "an http check needs url = \"http://HOST:PORT/path\"");
+            } else if (std::string why; !parse_http_url(hc.url, &why)) {
+                add("health_check.url", why);
+            }
+            if (hc.expected_status != 0 && (hc.expected_status < 100 || hc.expected_status > 599))
+                add("health_check.expected_status", "an HTTP status is 100..599 (0 = any 2xx or 3xx)");
             break;
         case HealthCheck::Type::Tcp:
             if (hc.port == 0) add("health_check.port", "a tcp check needs port = 1..65535");
@@ -132,6 +143,9 @@ std::vector<SpecProblem> find_spec_problems(const AppSpec& spec) {
         if (hc.interval.count() <= 0) add("health_check.interval", "the interval must be longer than 0");
         if (hc.timeout.count() <= 0) add("health_check.timeout", "the timeout must be longer than 0");
         if (hc.failures == 0) add("health_check.failures", "failures must be at least 1");
+        if (hc.timeout > hc.interval)
+            add("health_check.timeout", "the timeout (" + format_duration(hc.timeout) +
+                                            ") must not be longer than the interval (" + format_duration(hc.interval) + ")");
     }
     // Bounds added by security (issue 8): what a bus request could otherwise use to make pmd
     // allocate, or the kernel refuse, at spawn time rather than at the request.

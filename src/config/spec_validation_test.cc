@@ -95,6 +95,25 @@ TEST(SpecValidation, ListenAndHealthCheck) {
     EXPECT_THAT(message, HasSubstr("field 'health_check.failures'"));
 }
 
+TEST(SpecValidation, RestartTriggers) {
+    auto spec = valid_spec();
+    spec.health_check.type = HealthCheck::Type::Http;
+    spec.health_check.url = "http://db.internal:8080/";
+    spec.health_check.expected_status = 42;
+    spec.health_check.interval = 1s;
+    spec.health_check.timeout = 2s;
+    auto message = problems_of(spec);
+    EXPECT_THAT(message, HasSubstr("field 'health_check.url': the host of 'http://db.internal:8080/' must be an IP"));
+    EXPECT_THAT(message, HasSubstr("field 'health_check.expected_status'"));
+    EXPECT_THAT(message, HasSubstr("field 'health_check.timeout': the timeout (2s) must not be longer than the interval"));
+    spec = valid_spec();
+    spec.cron_restart = "0 0 32 * *";
+    spec.watch_delay = -1s;
+    message = problems_of(spec);
+    EXPECT_THAT(message, HasSubstr("field 'cron_restart': day-of-month: 32 is out of range 1-31"));
+    EXPECT_THAT(message, HasSubstr("field 'watch_delay': a duration cannot be negative"));
+}
+
 TEST(SpecValidation, ListsEveryProblemOnItsOwnLine) {
     AppSpec spec;  // no name, no command
     auto problems = find_spec_problems(spec);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <sstream>
 
 #include "base/quantity.h"
@@ -52,7 +53,12 @@ std::string layout(const std::vector<Row>& rows) {
 
 std::string render_app_table(const std::vector<VariantDict>& apps) {
     if (apps.empty()) return "No apps. Start one with: pmctl start -n NAME -- COMMAND [ARG...]\n";
+    // HEALTH only when some app has a health_check: most listings have none.
+    bool any_health = false;
+    for (const auto& app : apps)
+        for (const auto& inst : get_or<std::vector<VariantDict>>(app, "instances", {})) any_health |= inst.count("health") > 0;
     std::vector<Row> rows{{"NAME", "ID", "PID", "STATE", "READY", "RESTARTS", "UPTIME", "CPU", "MEMORY", "USER", "STATUS"}};
+    if (any_health) rows[0].insert(rows[0].begin() + 5, "HEALTH");
     size_t instances_total = 0, online = 0;
     for (const auto& app : apps) {
         auto name = get_or<std::string>(app, "name", "?");
@@ -73,6 +79,10 @@ std::string render_app_table(const std::vector<VariantDict>& apps) {
                             running ? percent(get_or<double>(inst, "cpu_percent", 0)) : "-",
                             running ? format_size(get_or<uint64_t>(inst, "memory_bytes", 0)) : "-", user,
                             get_or<std::string>(inst, "status", "")});
+            if (any_health) {
+                auto health = get_or<std::string>(inst, "health", "");
+                rows.back().insert(rows.back().begin() + 5, health.empty() ? "-" : health);
+            }
         }
     }
     std::ostringstream out;
@@ -109,6 +119,28 @@ std::string render_app_description(const VariantDict& p) {
         out << "\n";
     }
     if (auto it = spec.find("cwd"); it != spec.end()) out << "Cwd: " << it->second.get<std::string>() << "\n";
+    // Restart triggers (issue 9).
+    if (auto it = spec.find("cron_restart"); it != spec.end()) {
+        out << "Cron restart: " << it->second.get<std::string>();
+        if (auto next = get_or<uint64_t>(p, "NextCronRestart", 0)) {
+            time_t t = static_cast<time_t>(next / 1'000'000);
+            struct tm local;
+            char when[64];
+            localtime_r(&t, &local);
+            std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S %Z", &local);
+            out << ", next " << when;
+        }
+        out << "\n";
+    }
+    if (auto it = spec.find("max_memory_restart"); it != spec.end()) {
+        std::string limit = "?";
+        try {
+            limit = it->second.get<std::string>();  // as the dump writes it: "300M"
+        } catch (...) {
+        }
+        out << "Memory restart: above " << limit << "\n";
+    }
+    if (auto it = spec.find("watch"); it != spec.end()) out << "Watch: restart on file changes\n";
     for (const auto& inst : get_or<std::vector<VariantDict>>(p, "Instances", {})) {
         auto state = get_or<std::string>(inst, "state", "?");
         out << "Instance " << get_or<uint32_t>(inst, "index", 0) << ": " << state;
@@ -124,6 +156,14 @@ std::string render_app_description(const VariantDict& p) {
         out << "\n    cgroup " << get_or<std::string>(inst, "cgroup", "-") << "\n";
         auto status = get_or<std::string>(inst, "status", "");
         if (!status.empty()) out << "    status: " << status << "\n";
+        if (inst.count("health")) {
+            auto health = get_or<std::string>(inst, "health", "");
+            out << "    health: " << (health.empty() ? "-" : health);
+            auto result = get_or<std::string>(inst, "health_result", "");
+            if (!result.empty()) out << " (last check: " << result << ")";
+            if (auto failures = get_or<uint32_t>(inst, "health_failures", 0)) out << ", " << failures << " failed in a row";
+            out << "\n";
+        }
         auto last = get_or<std::string>(inst, "last_exit", "");
         if (!last.empty()) out << "    last exit: pid " << get_or<int32_t>(inst, "last_exit_pid", 0) << " " << last << "\n";
     }

@@ -42,6 +42,9 @@ struct StartOptions {
     bool reuse_port = false;
     std::string listen_timeout, watchdog;
     std::optional<uint32_t> reload_batch;
+    std::string cron_restart, max_memory_restart, watch_delay;  // PM2's --cron-restart, --max-memory-restart
+    bool watch = false;
+    std::vector<std::string> ignore_watch;
     std::vector<std::string> only;
     std::vector<std::string> command;
 };
@@ -104,6 +107,12 @@ VariantDict spec_from_flags(const StartOptions& o) {
     if (!o.listen_timeout.empty()) spec["listen_timeout"] = sdbus::Variant(checked_duration("--listen-timeout", o.listen_timeout));
     if (!o.watchdog.empty()) spec["watchdog_sec"] = sdbus::Variant(checked_duration("--watchdog", o.watchdog));
     if (o.reload_batch) spec["reload_batch"] = sdbus::Variant(static_cast<int64_t>(*o.reload_batch));
+    // Restart triggers: pmd checks the values (cron syntax, sizes) and answers InvalidSpec.
+    if (!o.cron_restart.empty()) spec["cron_restart"] = sdbus::Variant(o.cron_restart);
+    if (!o.max_memory_restart.empty()) spec["max_memory_restart"] = sdbus::Variant(o.max_memory_restart);
+    if (o.watch) spec["watch"] = sdbus::Variant(true);
+    if (!o.ignore_watch.empty()) spec["ignore_watch"] = sdbus::Variant(o.ignore_watch);
+    if (!o.watch_delay.empty()) spec["watch_delay"] = sdbus::Variant(checked_duration("--watch-delay", o.watch_delay));
     return spec;
 }
 
@@ -178,6 +187,12 @@ int main(int argc, char** argv) {
     start_cmd->add_option("--listen-timeout", start.listen_timeout, "How long readiness may take (default 3s, as PM2)");
     start_cmd->add_option("--watchdog", start.watchdog, "Kill and replace an instance silent (no WATCHDOG=1) this long");
     start_cmd->add_option("--reload-batch", start.reload_batch, "Instances replaced at a time by reload (default 1)");
+    start_cmd->add_option("--cron-restart,-c", start.cron_restart,
+                          "Restart (clusters: reload) on this cron schedule, e.g. '0 3 * * *' or 'CRON_TZ=UTC 0 3 * * *'");
+    start_cmd->add_option("--max-memory-restart", start.max_memory_restart, "Restart an instance above this memory, e.g. 500M");
+    start_cmd->add_flag("--watch", start.watch, "Restart (clusters: reload) when files under the working directory change");
+    start_cmd->add_option("--ignore-watch", start.ignore_watch, "Glob not watched (repeatable)");
+    start_cmd->add_option("--watch-delay", start.watch_delay, "Quiet time after the last change before restarting (default 1s)");
     start_cmd->add_option("--only", start.only, "With an app file: start only these apps")->delimiter(',');
     start_cmd->add_option("command", start.command, "The command and its arguments, after --")->required();
 

@@ -80,13 +80,11 @@ private:
 };
 
 // As PID 1 of a container, pmd inherits every orphan (a double-forked grandchild) and must reap
-// it, or zombies pile up. Instances' main processes are reaped by the Manager through their
-// pidfds, so only children that are not a main process are waited for here, by pid.
+// it, or zombies pile up. Instances' main processes (and exec health checks) are reaped by the
+// Manager through their pidfds, so only other children are waited for here, by pid.
 void reap_orphans(const Manager& manager) {
-    std::set<pid_t> managed;
-    for (const App* app : manager.apps())
-        for (const Instance* instance : app->all_instances())
-            if (instance->process.pid() > 0) managed.insert(instance->process.pid());
+    std::vector<pid_t> own = manager.own_children();
+    std::set<pid_t> managed(own.begin(), own.end());
     std::ifstream children("/proc/self/task/" + std::to_string(getpid()) + "/children");
     pid_t pid;
     while (children >> pid)

@@ -139,6 +139,15 @@ EventSource EventLoop::add_timer(std::chrono::microseconds delay, Handler handle
     return EventSource(s, std::move(cb));
 }
 
+EventSource EventLoop::add_realtime_timer(uint64_t usec_since_epoch, Handler handler) {
+    auto cb = std::make_shared<EventSource::Callback>();
+    cb->handler = std::move(handler);
+    sd_event_source* s = nullptr;
+    int r = sd_event_add_time(event_, &s, CLOCK_REALTIME, usec_since_epoch, 1, on_time, cb.get());
+    if (r < 0) fail("cannot add a timer", r);
+    return EventSource(s, std::move(cb));
+}
+
 EventSource EventLoop::add_signal(int signal, SignalHandler handler) {
     sigset_t mask;
     sigemptyset(&mask);
@@ -172,6 +181,12 @@ uint64_t EventLoop::now_usec() const {
         now = static_cast<uint64_t>(ts.tv_sec) * 1'000'000 + static_cast<uint64_t>(ts.tv_nsec) / 1000;
     }
     return now;
+}
+
+uint64_t EventLoop::now_realtime_usec() const {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1'000'000 + static_cast<uint64_t>(ts.tv_nsec) / 1000;
 }
 
 int EventLoop::run() { return sd_event_loop(event_); }

@@ -60,6 +60,10 @@ public:
     EventSource add_io(int fd, uint32_t events, IoHandler handler);
     // One-shot timer `delay` from now on CLOCK_MONOTONIC.
     EventSource add_timer(std::chrono::microseconds delay, Handler handler);
+    // One-shot timer at an absolute CLOCK_REALTIME time (microseconds since the epoch), to the
+    // microsecond (sd-event's default slack is 250 ms): cron_restart runs at the second it names,
+    // and a wall-clock change (NTP step, settimeofday) moves it as it should.
+    EventSource add_realtime_timer(uint64_t usec_since_epoch, Handler handler);
     // Blocks the signal for the whole process and delivers it here (signalfd underneath).
     EventSource add_signal(int signal, SignalHandler handler);
     // Runs once, in a later iteration of the loop.
@@ -70,6 +74,8 @@ public:
 
     // CLOCK_MONOTONIC now, in microseconds, as the loop sees it.
     uint64_t now_usec() const;
+    // CLOCK_REALTIME now, in microseconds since the epoch.
+    uint64_t now_realtime_usec() const;
 
     int run();
     void exit(int code);

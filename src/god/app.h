@@ -30,6 +30,10 @@
 #include "cgroup/cgroup_events_watcher.h"
 #include "event/event_loop.h"
 #include "god/app_spec.h"
+#include "god/cron_schedule.h"
+#include "god/file_watch.h"
+#include "god/health_check.h"
+#include "god/memory_guard.h"
 #include "god/restart_policy.h"
 #include "satan/process_ref.h"
 #include "satan/spawner.h"
@@ -41,7 +45,9 @@ std::string state_name(InstanceState state);
 
 struct ExitRecord {
     pid_t pid = 0;
-    std::string reason;       // "exited", "killed", "dumped", "exec-failed"
+    // "exited", "killed", "dumped", "exec-failed"; or why pmd ended the run: "watchdog",
+    // "memory" (max_memory_restart), "health", "cron" (cron_restart), "watch".
+    std::string reason;
     int code = 0;             // exit status or signal number
     std::string description;  // "exited with status 3", "cannot execute /x: ..."
 };
@@ -65,7 +71,18 @@ public:
 
     bool ready = false;
     std::string status_text;  // last STATUS= from the instance
-    bool watchdog_fired = false;
+    // A restart pmd decided (watchdog, memory, health, cron, watch): the next exit of this
+    // instance is recorded with this reason instead of the bare exit status.
+    struct Trigger {
+        std::string reason;
+        std::string description;
+    };
+    std::optional<Trigger> trigger;
+    // Respawn as soon as the instance is down, without the restart policy (memory, health):
+    // pmd ended it on purpose, so it is neither a crash nor unstable.
+    bool restart_now = false;
+    std::unique_ptr<MemoryGuard> memory_guard;  // max_memory_restart, while running
+    std::unique_ptr<HealthChecker> health;      // health_check, from ready until exit
     EventSource ready_timer;     // listen_timeout (extended by EXTEND_TIMEOUT_USEC)
     EventSource watchdog_timer;  // watchdog_sec after the last WATCHDOG=1
     // Run once when readiness is decided: true = ready, false = failed (with why).
@@ -111,6 +128,12 @@ public:
     // The last instance cgroup generation handed out: unique per app, so a replacement's
     // cgroup never collides with one still being emptied.
     unsigned last_generation = 0;
+
+    // Restart triggers of the whole app (issue 9).
+    std::optional<CronSchedule> cron;
+    uint64_t next_cron_usec = 0;  // CLOCK_REALTIME microseconds of the next cron_restart; 0 = none
+    EventSource cron_timer;
+    std::unique_ptr<FileWatch> file_watch;
 
     // Derived from the instances: see state_name() of the app in app.cc.
     std::string state() const;

@@ -33,6 +33,7 @@ struct HealthCheck {
     Millis interval{30000};
     Millis timeout{5000};
     uint32_t failures = 3;
+    uint16_t expected_status = 0;        // Http: this status exactly; 0 = any 2xx or 3xx
     bool operator==(const HealthCheck&) const = default;
 };
 
@@ -74,12 +75,15 @@ struct AppSpec {
     Millis listen_timeout{3000};          // PM2's GRACEFUL_LISTEN_TIMEOUT
     // Restart when an instance's memory exceeds this many bytes (0 = off), PM2's max_memory_restart.
     uint64_t max_memory_restart = 0;
-    // Restart the whole app on this cron schedule (5 or 6 fields, PM2/croner syntax); empty = off.
+    // Restart the whole app on this cron schedule (5 or 6 fields, PM2/croner syntax, optional
+    // "CRON_TZ=Zone " prefix, see god/cron_schedule.h); empty = off.
     std::string cron_restart;
     // Restart on file changes: watch = true watches cwd; watch_paths narrows it (relative to cwd).
     bool watch = false;
     std::vector<std::string> watch_paths;
     std::vector<std::string> ignore_watch;  // globs/paths excluded from watching
+    // Quiet time after the last change before the restart (PM2's watch_delay): a burst is one restart.
+    Millis watch_delay{1000};
     // Env var carrying the instance index (PM2: NODE_APP_INSTANCE); empty = not set.
     std::string instance_var = "NODE_APP_INSTANCE";
     // Env var set to <base value> + instance index (PM2's increment_var, e.g. PORT); empty = off.

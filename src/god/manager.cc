@@ -244,6 +244,7 @@ const App& Manager::start(AppSpec spec, uid_t owner, std::string source) {
         throw;
     }
     spdlog::info("app {}: started {} instance(s) of {}", ref.spec.name, ref.instances.size(), ref.plan.executable);
+    start_triggers(ref);
     if (observer_) observer_->app_added(ref);
     if (on_change_) on_change_();
     return ref;
@@ -309,10 +310,12 @@ void Manager::spawn_instance(App& app, Instance& instance) {
     instance.cpu_sample_usec = 0;
     instance.cpu_percent = 0;
     instance.status_text.clear();
-    instance.watchdog_fired = false;
+    instance.trigger.reset();
+    instance.restart_now = false;
     auto key = key_of(app, instance);
     instance.exit_watch = loop_.add_io(instance.process.pidfd(), EPOLLIN, [this, key](uint32_t) { on_main_exit(key); });
     arm_readiness(app, instance);
+    if (app.spec.max_memory_restart) guard_memory(app, instance);
     spdlog::debug("{}: pid {} started", label(app, instance), instance.process.pid());
 }
 
@@ -342,6 +345,7 @@ void Manager::settle_readiness(App& app, Instance& instance, bool ready, const s
     if (ready && !instance.ready) {
         instance.ready = true;
         arm_watchdog(app, instance);
+        if (app.spec.health_check.type != HealthCheck::Type::None && !instance.health) check_health(app, instance);
         changed(app);
     }
     auto waiters = std::move(instance.on_ready);
@@ -363,7 +367,7 @@ void Manager::arm_watchdog(App& app, Instance& instance) {
         if (!i || i->state != InstanceState::Online) return;
         spdlog::warn("{}: no WATCHDOG=1 within watchdog_sec {}; killing it", label(*a, *i),
                      format_duration(a->spec.watchdog_sec));
-        i->watchdog_fired = true;
+        i->trigger = Instance::Trigger{"watchdog", "killed by pmd: no WATCHDOG=1 within watchdog_sec"};
         if (tree_) i->cgroup.kill_all();
         else if (i->process) ::kill(-i->process.pid(), SIGKILL);
     });
@@ -411,11 +415,15 @@ void Manager::on_main_exit(const InstanceKey& key) {
     pid_t pid = instance->process.pid();
     instance->exit_watch.reset();
     instance->watchdog_timer.reset();
+    instance->memory_guard.reset();
+    instance->health.reset();
     instance->process.reset();
     instance->last_exit = ExitRecord{pid, status->reason_name(), status->code, status->describe()};
-    if (instance->watchdog_fired) {
-        instance->last_exit->reason = "watchdog";
-        instance->last_exit->description = "killed by pmd: no WATCHDOG=1 within watchdog_sec";
+    if (instance->trigger) {
+        // pmd ended this run: the reason is pmd's, the status says how the process took it.
+        instance->last_exit->reason = instance->trigger->reason;
+        instance->last_exit->description = instance->trigger->description + " (" + status->describe() + ")";
+        instance->trigger.reset();
     }
     if (instance->want_running) spdlog::warn("{}: pid {} {}", label(app, *instance), pid, instance->last_exit->description);
     else spdlog::info("{}: pid {} {}", label(app, *instance), pid, instance->last_exit->description);
@@ -460,6 +468,7 @@ void Manager::on_instance_down(const InstanceKey& key) {
     instance->timer.reset();
     instance->ready = false;
     uint64_t uptime_ms = (loop_.now_usec() - instance->started_usec) / 1000;
+    bool restart_now = std::exchange(instance->restart_now, false);
 
     auto settle = [&](InstanceState state) {
         instance->state = state;
@@ -468,24 +477,6 @@ void Manager::on_instance_down(const InstanceKey& key) {
         changed(app);
         for (auto& w : waiters) w();
     };
-    if (!instance->want_running) {
-        settle(InstanceState::Stopped);
-        return;
-    }
-    RestartDecision decision = instance->policy.on_exit(Millis(uptime_ms));
-    switch (decision.action) {
-        case RestartDecision::Action::Stay:
-            instance->want_running = false;
-            settle(InstanceState::Stopped);
-            return;
-        case RestartDecision::Action::Errored:
-            spdlog::error("{}: {}; not restarting (pmctl restart {} to try again)", label(app, *instance),
-                          decision.reason, app.spec.name);
-            instance->want_running = false;
-            settle(InstanceState::Errored);
-            return;
-        case RestartDecision::Action::Restart: break;
-    }
     auto respawn = [this, key] {
         App* a = nullptr;
         Instance* i = lookup(key, &a);
@@ -502,6 +493,28 @@ void Manager::on_instance_down(const InstanceKey& key) {
         }
         changed(*a);
     };
+    if (!instance->want_running) {
+        settle(InstanceState::Stopped);
+        return;
+    }
+    if (restart_now) {
+        respawn();
+        return;
+    }
+    RestartDecision decision = instance->policy.on_exit(Millis(uptime_ms));
+    switch (decision.action) {
+        case RestartDecision::Action::Stay:
+            instance->want_running = false;
+            settle(InstanceState::Stopped);
+            return;
+        case RestartDecision::Action::Errored:
+            spdlog::error("{}: {}; not restarting (pmctl restart {} to try again)", label(app, *instance),
+                          decision.reason, app.spec.name);
+            instance->want_running = false;
+            settle(InstanceState::Errored);
+            return;
+        case RestartDecision::Action::Restart: break;
+    }
     if (decision.delay.count() == 0) {
         respawn();
         return;
@@ -531,6 +544,12 @@ void Manager::stop_instance(App& app, Instance& instance, std::function<void()> 
         case InstanceState::Online: break;
     }
     instance.on_down.push_back(std::move(then));
+    instance.memory_guard.reset();
+    instance.health.reset();
+    begin_stop(app, instance);
+}
+
+void Manager::begin_stop(App& app, Instance& instance) {
     instance.state = InstanceState::Stopping;
     instance.watchdog_timer.reset();
     settle_readiness(app, instance, false, "stopped before it was ready");

@@ -96,6 +96,9 @@ public:
     void on_notify(pid_t sender, const std::map<std::string, std::string>& fields);
 
     const App* find(const std::string& name) const;
+    // Every child pmd reaps itself through a pidfd: instances' main processes and running
+    // exec health checks. An orphan reaper must not wait for these.
+    std::vector<pid_t> own_children() const;
     std::vector<const App*> apps() const;
     InstanceStats stats(const App& app, const Instance& instance);
     std::string stats_source() const;
@@ -137,6 +140,21 @@ private:
     void arm_readiness(App& app, Instance& instance);
     void settle_readiness(App& app, Instance& instance, bool ready, const std::string& why);
     void arm_watchdog(App& app, Instance& instance);
+    // Stop signal now, cgroup.kill after kill_timeout; what happens when it is down is up to
+    // the caller (want_running, restart_now).
+    void begin_stop(App& app, Instance& instance);
+
+    // Restart triggers (issue 9).
+    void start_triggers(App& app);
+    void arm_cron(App& app, uint64_t not_before_sec);
+    // cron and watch: restart the app, or reload it when it has several instances or sockets.
+    void trigger_app_restart(uint64_t app_id, const std::string& name, const std::string& reason,
+                             const std::string& description);
+    // memory and health: a graceful restart of one instance, respawned at once.
+    void restart_instance_for(App& app, Instance& instance, const std::string& reason, const std::string& description);
+    void guard_memory(App& app, Instance& instance);
+    void check_health(App& app, Instance& instance);
+    void on_unhealthy(const InstanceKey& key, const std::string& why);
     void reload_step(uint64_t app_id, const std::string& name, size_t next_slot, Done done);
     void finish_reload(const std::string& name, uint64_t app_id, std::optional<Error> error, Done done);
     void abort_reload(uint64_t app_id, const std::string& name, std::vector<uint64_t> replacements, Error error, Done done);

@@ -24,6 +24,8 @@ MetricsSnapshot collect_metrics(Manager& manager, const OutputRouter& output) {
             m.restarts = instance->restarts;
             m.processes = s.processes;
             m.uptime_seconds = static_cast<double>(s.uptime_ms) / 1e3;
+            if (app->spec.health_check.type != HealthCheck::Type::None)
+                m.healthy = instance->health && instance->health->health() == Health::Healthy ? 1 : 0;
             a.instances.push_back(m);
         }
         snap.apps.push_back(std::move(a));
@@ -84,6 +86,13 @@ std::string render_prometheus(const MetricsSnapshot& snap) {
                  [](const InstanceMetrics& i) { return static_cast<double>(i.processes); });
     per_instance("pmd_instance_uptime_seconds", "gauge", "Time since the instance was started.",
                  [](const InstanceMetrics& i) { return i.uptime_seconds; });
+    // Only instances of apps with a health_check have the series (absent is not "unhealthy").
+    header("pmd_instance_healthy", "gauge", "1 if the instance's health check passes, 0 while starting or unhealthy.");
+    for (const auto& app : snap.apps)
+        for (const auto& i : app.instances)
+            if (i.healthy >= 0)
+                out.append("pmd_instance_healthy{app=\"").append(label(app.name)).append("\",instance=\"")
+                    .append(std::to_string(i.index)).append("\"} ").append(std::to_string(i.healthy)).append("\n");
     per_app("pmd_log_lines_total", "counter", "Lines read from the app's stdout and stderr.",
             [](const AppMetrics& a) { return static_cast<double>(a.log_lines); });
     per_app("pmd_log_dropped_lines_total", "counter", "Lines pmd read but could not deliver to a sink (full disk, stuck reader).",

@@ -21,6 +21,7 @@ struct InstanceMetrics {
     uint32_t restarts = 0;
     uint32_t processes = 0;
     double uptime_seconds = 0;
+    int healthy = -1;  // health_check verdict: 1 healthy, 0 starting or unhealthy, -1 no check
 };
 
 struct AppMetrics {

@@ -26,5 +26,22 @@ TEST(RenderPrometheus, OneSamplePerInstanceWithLabelsAndTypes) {
     EXPECT_THAT(text, HasSubstr("pmd_apps 1\n"));
 }
 
+TEST(RenderPrometheus, HealthGaugeOnlyForInstancesWithACheck) {
+    MetricsSnapshot snap;
+    AppMetrics a;
+    a.name = "api";
+    a.instances.push_back({0, true, 0, 0, 0, 0, 0, 1});
+    a.instances.push_back({1, true, 0, 0, 0, 0, 0, 0});
+    AppMetrics b;
+    b.name = "plain";
+    b.instances.push_back({0, true, 0, 0, 0, 0, 0});
+    snap.apps = {a, b};
+    std::string text = render_prometheus(snap);
+    EXPECT_THAT(text, HasSubstr("# TYPE pmd_instance_healthy gauge\n"));
+    EXPECT_THAT(text, HasSubstr("pmd_instance_healthy{app=\"api\",instance=\"0\"} 1\n"));
+    EXPECT_THAT(text, HasSubstr("pmd_instance_healthy{app=\"api\",instance=\"1\"} 0\n"));
+    EXPECT_THAT(text, ::testing::Not(HasSubstr("pmd_instance_healthy{app=\"plain\"")));
+}
+
 }  // namespace
 }  // namespace pmd

@@ -2,7 +2,9 @@
 
 #include "cgroup/cgroup_tree.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <arpa/inet.h>
