@@ -31,6 +31,7 @@
 #include "event/event_loop.h"
 #include "god/app_spec.h"
 #include "god/restart_policy.h"
+#include "cgroup/resource_usage.h"
 #include "satan/process_ref.h"
 #include "satan/spawner.h"
 
@@ -76,9 +77,11 @@ public:
     CgroupEventsWatcher::Watch empty_watch;
     std::vector<std::function<void()>> on_down;  // run when it reaches stopped/errored
 
-    // CPU percent is a rate: the previous sample is kept to compute it at the next read.
-    uint64_t cpu_sample_usec = 0;
-    uint64_t cpu_sample_nsec = 0;
+    // The last reading of the instance's usage and when it was taken (0: none since the spawn).
+    // `pmctl ls`, monit and the metrics endpoint all ask within the same second; one reading
+    // serves them all (Manager::stats). CPU percent is a rate between two readings.
+    ResourceUsage usage;
+    uint64_t usage_usec = 0;
     double cpu_percent = 0;
 
     bool running() const { return state == InstanceState::Online || state == InstanceState::Stopping; }
