@@ -13,7 +13,8 @@ ManagerObject::ManagerObject(sdbus::IConnection& connection, EventLoop& loop, Ma
       connection_(connection),
       loop_(loop),
       manager_(manager),
-      declared_(declared) {
+      declared_(declared),
+      trimmer_(loop) {
     registerAdaptor();
     manager_.set_observer(this);
     publish_figures();
@@ -50,6 +51,7 @@ void ManagerObject::flush_changes() {
         if (it != objects_.end()) it->second->emit_changed();
     }
     flush_.reset();
+    trimmer_.after_burst();
 }
 
 void ManagerObject::instance_exited(const App& app, const Instance& instance, const ExitRecord& exit) {

@@ -13,6 +13,7 @@
 
 #include "bus/app_object.h"
 #include "event/event_loop.h"
+#include "event/heap_trimmer.h"
 #include "god/declared_apps.h"
 #include "god/manager.h"
 #include "pmd-glue/Manager_adaptor.h"
@@ -70,6 +71,7 @@ private:
     std::map<std::string, std::unique_ptr<AppObject>> objects_;
     std::set<std::string> dirty_;
     EventSource flush_;
+    HeapTrimmer trimmer_;  // after changes: their bursts leave the heap at its high-water mark
     EventSource figures_;  // 1 s: AppObject::emit_figures of apps with instances
 };
 
