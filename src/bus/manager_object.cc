@@ -14,10 +14,10 @@ ManagerObject::ManagerObject(sdbus::IConnection& connection, EventLoop& loop, Ma
       loop_(loop),
       manager_(manager),
       declared_(declared),
-      trimmer_(loop) {
+      trimmer_(loop),
+      figures_clock_(loop, [this] { publish_figures(); }) {
     registerAdaptor();
     manager_.set_observer(this);
-    publish_figures();
 }
 
 ManagerObject::~ManagerObject() {
@@ -28,7 +28,7 @@ ManagerObject::~ManagerObject() {
 
 void ManagerObject::app_added(const App& app) {
     const std::string& name = app.spec.name;
-    objects_[name] = std::make_unique<AppObject>(connection_, manager_, name);
+    objects_[name] = std::make_unique<AppObject>(connection_, manager_, figures_clock_, name);
     emitAppAdded(name, app_object_path(name));
 }
 

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "bus/app_object.h"
+#include "bus/figures_clock.h"
 #include "event/event_loop.h"
 #include "event/heap_trimmer.h"
 #include "god/declared_apps.h"
@@ -72,7 +73,7 @@ private:
     std::set<std::string> dirty_;
     EventSource flush_;
     HeapTrimmer trimmer_;  // after changes: their bursts leave the heap at its high-water mark
-    EventSource figures_;  // 1 s: AppObject::emit_figures of apps with instances
+    FiguresClock figures_clock_;  // 1 s, while watched: AppObject::emit_figures of apps with instances
 };
 
 }  // namespace pmd
