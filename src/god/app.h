@@ -79,9 +79,12 @@ public:
 
     // The last reading of the instance's usage and when it was taken (0: none since the spawn).
     // `pmctl ls`, monit and the metrics endpoint all ask within the same second; one reading
-    // serves them all (Manager::stats). CPU percent is a rate between two readings.
+    // serves them all (Manager::stats).
     ResourceUsage usage;
     uint64_t usage_usec = 0;
+    // CPU percent is a rate: the previous sample is kept to compute it at the next reading.
+    uint64_t cpu_sample_usec = 0;
+    uint64_t cpu_sample_nsec = 0;
     double cpu_percent = 0;
 
     bool running() const { return state == InstanceState::Online || state == InstanceState::Stopping; }

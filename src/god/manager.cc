@@ -122,18 +122,28 @@ InstanceStats Manager::stats(const App&, const Instance& constant_instance) {
     uint64_t now = loop_.now_usec();
     s.uptime_ms = (now - instance.started_usec) / 1000;
     // Reading the figures costs a few opens of /proc and cgroupfs per instance; with 100
-    // instances that was most of a `pmctl ls`. A reading younger than kUsageValidity is reused.
-    if (!instance.usage_usec || now - instance.usage_usec >= kUsageValidity) {
-        // Rate since the previous reading, or since start on the first one.
-        uint64_t since = instance.usage_usec ? instance.usage_usec : instance.started_usec;
-        uint64_t base = instance.usage_usec ? instance.usage.cpu_usage_nsec : 0;
-        ResourceUsage fresh = tree_ ? read_cgroup_usage(instance.cgroup, tree_->has_controller("memory"))
-                                    : read_proc_usage({instance.process.pid()});
-        if (now > since && fresh.cpu_usage_nsec >= base)
-            instance.cpu_percent = 100.0 * static_cast<double>(fresh.cpu_usage_nsec - base) /
-                                   (static_cast<double>(now - since) * 1000.0);
-        instance.usage = fresh;
+    // instances that was most of a `pmctl ls`. A reading younger than kUsageValidity is reused,
+    // unless it was taken in the instance's first second: the kernel's RSS counters of a
+    // process that has just exec'd may still read 0 (per-CPU batches not yet folded in).
+    bool reusable = instance.usage_usec && now - instance.usage_usec < kUsageValidity &&
+                    instance.usage_usec - instance.started_usec >= kUsageValidity;
+    if (!reusable) {
+        instance.usage = tree_ ? read_cgroup_usage(instance.cgroup, tree_->has_controller("memory"))
+                               : read_proc_usage({instance.process.pid()});
         instance.usage_usec = now;
+    }
+    const ResourceUsage& u = instance.usage;
+    // Rate since the previous sample, or since start on the first one; a sample closer than
+    // 200 ms to the previous one keeps the previous rate rather than dividing noise.
+    uint64_t taken = instance.usage_usec;
+    uint64_t since = instance.cpu_sample_usec ? instance.cpu_sample_usec : instance.started_usec;
+    uint64_t base = instance.cpu_sample_usec ? instance.cpu_sample_nsec : 0;
+    if (taken - since >= 200'000 || !instance.cpu_sample_usec) {
+        if (taken > since && u.cpu_usage_nsec >= base)
+            instance.cpu_percent = 100.0 * static_cast<double>(u.cpu_usage_nsec - base) /
+                                   (static_cast<double>(taken - since) * 1000.0);
+        instance.cpu_sample_usec = taken;
+        instance.cpu_sample_nsec = u.cpu_usage_nsec;
     }
     s.memory_bytes = instance.usage.memory_bytes;
     s.cpu_usage_nsec = instance.usage.cpu_usage_nsec;
@@ -285,6 +295,7 @@ void Manager::spawn_instance(App& app, Instance& instance) {
     instance.state = InstanceState::Online;
     instance.started_usec = loop_.now_usec();
     instance.usage_usec = 0;
+    instance.cpu_sample_usec = 0;
     instance.cpu_percent = 0;
     instance.status_text.clear();
     instance.watchdog_fired = false;
