@@ -35,6 +35,19 @@ std::string read_all(int fd) {
     return out;
 }
 
+// Spawns r with its stdout into a pipe; what it wrote, once it has exited.
+std::string output_of(SpawnRequest r) {
+    int out[2];
+    EXPECT_EQ(pipe2(out, O_CLOEXEC), 0);
+    r.stdout_fd = out[1];
+    auto p = spawn(r);
+    close(out[1]);
+    std::string text = read_all(out[0]);
+    close(out[0]);
+    wait_exit(p);
+    return text;
+}
+
 SpawnRequest shell(const std::string& script) {
     SpawnRequest r;
     r.path = "/bin/sh";
@@ -111,15 +124,7 @@ TEST(Spawn, ChildStartsWithNoBlockedOrIgnoredSignalAndTheCallerKeepsItsMask) {
     struct sigaction ignore{}, old_usr2{};
     ignore.sa_handler = SIG_IGN;
     ASSERT_EQ(sigaction(SIGUSR2, &ignore, &old_usr2), 0);
-    int out[2];
-    ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
-    auto r = shell("grep -E '^Sig(Blk|Ign):' /proc/self/status | tr -d '\\t '");
-    r.stdout_fd = out[1];
-    auto p = spawn(r);
-    close(out[1]);
-    std::string text = read_all(out[0]);
-    close(out[0]);
-    wait_exit(p);
+    std::string text = output_of(shell("grep -E '^Sig(Blk|Ign):' /proc/self/status | tr -d '\\t '"));
     sigset_t now;
     pthread_sigmask(SIG_SETMASK, nullptr, &now);
     EXPECT_TRUE(sigismember(&now, SIGUSR1));
@@ -143,14 +148,7 @@ TEST(Spawn, DroppingPrivilegesInTheChildLeavesEveryThreadOfTheCallerAlone) {
     while (!tid) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     SpawnRequest r = shell("id -u");
     r.credentials = lookup_credentials("nobody", "");
-    int out[2];
-    ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
-    r.stdout_fd = out[1];
-    auto p = spawn(r);
-    close(out[1]);
-    std::string text = read_all(out[0]);
-    close(out[0]);
-    wait_exit(p);
+    std::string text = output_of(r);
     EXPECT_EQ(text, std::to_string(r.credentials->uid) + "\n");
     EXPECT_EQ(geteuid(), 0u);
     std::ifstream status("/proc/self/task/" + std::to_string(tid.load()) + "/status");
