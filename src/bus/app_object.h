@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "bus/figures_clock.h"
 #include "god/manager.h"
 #include "pmd-glue/App_adaptor.h"
 
@@ -21,7 +22,8 @@ std::vector<std::map<std::string, sdbus::Variant>> instance_dicts(Manager& manag
 class AppObject final
     : public sdbus::AdaptorInterfaces<org::pmd::God1::App_adaptor, sdbus::ManagedObject_adaptor, sdbus::Properties_adaptor> {
 public:
-    AppObject(sdbus::IConnection& connection, Manager& manager, std::string name);
+    // clock: told when a client reads Figures (FiguresClock), so announcements run only then.
+    AppObject(sdbus::IConnection& connection, Manager& manager, FiguresClock& clock, std::string name);
     ~AppObject();
 
     // Announces State, Restarts, Pids and (invalidated) Instances.
@@ -29,7 +31,7 @@ public:
     // The org.pmd.God1.App properties as one dictionary (what GetAll returns), for DescribeApp.
     std::map<std::string, sdbus::Variant> properties();
     // Announces Figures and DroppedLines with their values (app_object_logs.cc); the manager
-    // object calls it once a second.
+    // object calls it once a second while someone watches (FiguresClock).
     void emit_figures();
 
 private:
@@ -59,6 +61,7 @@ private:
     std::vector<std::map<std::string, sdbus::Variant>> Figures() override;
 
     Manager& manager_;
+    FiguresClock& figures_clock_;
     std::string name_;
 };
 

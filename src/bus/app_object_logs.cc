@@ -1,5 +1,6 @@
 // AppObject's logs and live figures: where the app's lines go (LogFiles, LogSinks), what could
-// not be delivered (DroppedLines), and per-instance figures (Figures) announced once a second.
+// not be delivered (DroppedLines), and per-instance figures (Figures) announced once a second
+// while a client watches (bus/figures_clock.h).
 #include <sdbus-c++/sdbus-c++.h>
 
 #include "bus/app_object.h"
@@ -31,6 +32,7 @@ uint64_t AppObject::DroppedLines() {
 }
 
 std::vector<std::map<std::string, sdbus::Variant>> AppObject::Figures() {
+    figures_clock_.wanted();
     return guarded([&] {
         const App& a = app();
         std::vector<std::map<std::string, sdbus::Variant>> out;

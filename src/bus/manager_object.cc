@@ -13,10 +13,11 @@ ManagerObject::ManagerObject(sdbus::IConnection& connection, EventLoop& loop, Ma
       connection_(connection),
       loop_(loop),
       manager_(manager),
-      declared_(declared) {
+      declared_(declared),
+      trimmer_(loop),
+      figures_clock_(loop, [this] { publish_figures(); }) {
     registerAdaptor();
     manager_.set_observer(this);
-    publish_figures();
 }
 
 ManagerObject::~ManagerObject() {
@@ -27,7 +28,7 @@ ManagerObject::~ManagerObject() {
 
 void ManagerObject::app_added(const App& app) {
     const std::string& name = app.spec.name;
-    objects_[name] = std::make_unique<AppObject>(connection_, manager_, name);
+    objects_[name] = std::make_unique<AppObject>(connection_, manager_, figures_clock_, name);
     emitAppAdded(name, app_object_path(name));
 }
 
@@ -50,6 +51,7 @@ void ManagerObject::flush_changes() {
         if (it != objects_.end()) it->second->emit_changed();
     }
     flush_.reset();
+    trimmer_.after_burst();
 }
 
 void ManagerObject::instance_exited(const App& app, const Instance& instance, const ExitRecord& exit) {

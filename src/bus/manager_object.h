@@ -13,7 +13,9 @@
 #include <string>
 
 #include "bus/app_object.h"
+#include "bus/figures_clock.h"
 #include "event/event_loop.h"
+#include "event/heap_trimmer.h"
 #include "god/declared_apps.h"
 #include "god/manager.h"
 #include "pmd-glue/Manager_adaptor.h"
@@ -76,7 +78,8 @@ private:
     std::map<std::string, std::unique_ptr<AppObject>> objects_;
     std::set<std::string> dirty_;
     EventSource flush_;
-    EventSource figures_;  // 1 s: AppObject::emit_figures of apps with instances
+    HeapTrimmer trimmer_;  // after changes: their bursts leave the heap at its high-water mark
+    FiguresClock figures_clock_;  // 1 s, while watched: AppObject::emit_figures of apps with instances
 };
 
 }  // namespace pmd

@@ -34,7 +34,6 @@ void ManagerObject::publish_figures() {
         const App* app = manager_.find(name);
         if (app && !app->instances.empty()) object->emit_figures();
     }
-    figures_ = loop_.add_timer(std::chrono::seconds(1), [this] { publish_figures(); });
 }
 
 }  // namespace pmd

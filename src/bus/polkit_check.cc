@@ -4,10 +4,10 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
+
+#include "base/proc_stat.h"
 
 namespace pmd {
 namespace {
@@ -15,20 +15,8 @@ namespace {
 // Field 22 of /proc/PID/stat: polkit pairs it with the pid so a recycled pid is not mistaken
 // for the caller (CVE-2013-4288); the uid from the bus is passed as well.
 uint64_t process_start_time(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto close = text.rfind(')');
-    if (close == std::string::npos) return 0;
-    std::istringstream rest(text.substr(close + 2));
-    std::string field;
-    // After "comm)" come state (3) .. starttime (22): 20 fields, the last is the one.
-    for (int i = 3; i <= 22 && (rest >> field); ++i) {
-    }
-    try {
-        return std::stoull(field);
-    } catch (...) {
-        return 0;
-    }
+    auto stat = read_proc_stat(pid);
+    return stat ? stat->start_time_ticks : 0;
 }
 
 }  // namespace

@@ -34,7 +34,10 @@ std::optional<CgroupDir> CgroupDir::open(const std::string& mount, const std::st
 }
 
 std::optional<std::string> CgroupDir::read_file(const char* name) const {
-    UniqueFd fd(::open((path_ + "/" + name).c_str(), O_RDONLY | O_CLOEXEC));
+    // Relative to the held directory fd: no walk down the whole cgroup path on every read
+    // (`pmctl ls` reads a few files per instance).
+    if (!fd_) return std::nullopt;
+    UniqueFd fd(::openat(fd_.get(), name, O_RDONLY | O_CLOEXEC));
     if (!fd) return std::nullopt;
     std::string out;
     char buf[4096];
@@ -45,7 +48,8 @@ std::optional<std::string> CgroupDir::read_file(const char* name) const {
 }
 
 bool CgroupDir::write_file(const char* name, const std::string& value) const {
-    UniqueFd fd(::open((path_ + "/" + name).c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd_) return false;
+    UniqueFd fd(::openat(fd_.get(), name, O_WRONLY | O_CLOEXEC));
     if (!fd) return false;
     return ::write(fd.get(), value.data(), value.size()) == static_cast<ssize_t>(value.size());
 }

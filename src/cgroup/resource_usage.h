@@ -1,6 +1,6 @@
 // ResourceUsage: memory and CPU of one instance. From the cgroup where the kernel offers it
 // (cpu.stat exists in every cgroup2 directory; memory.current only with the memory
-// controller), otherwise summed from /proc/PID/{stat,statm} of the cgroup's processes.
+// controller), otherwise summed from /proc/PID/stat of the cgroup's processes.
 #pragma once
 
 #include <sys/types.h>

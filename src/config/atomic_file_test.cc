@@ -4,6 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
 
 #include "base/error.h"
 #include "config/app_file.h"
@@ -16,7 +19,9 @@ using ::testing::HasSubstr;
 class AtomicFile : public ::testing::Test {
 protected:
     void SetUp() override {
-        dir_ = std::filesystem::path(::testing::TempDir()) / ("pmd_atomic_file_test_" + std::to_string(::getpid()));
+        // One directory per process: ctest runs each test as a process of its own, in
+        // parallel, and other checkouts on the machine run the same tests in the same /tmp.
+        dir_ = std::filesystem::path(::testing::TempDir()) / ("pmd_atomic_file_test." + std::to_string(::getpid()));
         std::filesystem::remove_all(dir_);
         std::filesystem::create_directories(dir_);
     }

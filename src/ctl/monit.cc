@@ -6,6 +6,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -132,8 +134,24 @@ int run_monit(const BusChoice& bus) {
     ::sigaction(SIGHUP, &sa, nullptr);
     TerminalMode terminal;
 
+    // pmd announces Figures only for a while after someone read them (FiguresClock::kLease,
+    // 60 s); reading them again every 30 s keeps the announcements coming.
+    constexpr auto kRenewEvery = std::chrono::seconds(30);
+    auto renewed = std::chrono::steady_clock::now();
     while (!g_quit) {
         while (connection->processPendingRequest()) {
+        }
+        if (auto now = std::chrono::steady_clock::now(); now - renewed >= kRenewEvery) {
+            renewed = now;
+            for (auto& [name, w] : apps) {
+                if (!w.proxy) continue;
+                try {
+                    w.figures = w.proxy->getProperty("Figures").onInterface("org.pmd.God1.App").get<std::vector<VariantDict>>();
+                    dirty = true;
+                } catch (const sdbus::Error&) {
+                }
+                break;  // one read renews the announcements of every app
+            }
         }
         if (dirty) {
             std::ostringstream out;
@@ -163,7 +181,8 @@ int run_monit(const BusChoice& bus) {
         }
         auto poll_data = connection->getEventLoopPollData();
         pollfd fds[2] = {{poll_data.fd, static_cast<short>(poll_data.events), 0}, {STDIN_FILENO, POLLIN, 0}};
-        int timeout = poll_data.timeout_usec == UINT64_MAX ? -1 : static_cast<int>(poll_data.timeout_usec / 1000);
+        // At most a second, so the renewal above happens even when no announcement arrives.
+        int timeout = poll_data.timeout_usec == UINT64_MAX ? 1000 : static_cast<int>(std::min<uint64_t>(poll_data.timeout_usec / 1000, 1000));
         if (::poll(fds, 2, timeout) < 0) continue;
         if (fds[1].revents & POLLIN) {
             char c = 0;

@@ -35,6 +35,7 @@
 #include "god/health_check.h"
 #include "god/memory_guard.h"
 #include "god/restart_policy.h"
+#include "cgroup/resource_usage.h"
 #include "satan/process_ref.h"
 #include "satan/spawner.h"
 
@@ -93,7 +94,12 @@ public:
     CgroupEventsWatcher::Watch empty_watch;
     std::vector<std::function<void()>> on_down;  // run when it reaches stopped/errored
 
-    // CPU percent is a rate: the previous sample is kept to compute it at the next read.
+    // The last reading of the instance's usage and when it was taken (0: none since the spawn).
+    // `pmctl ls`, monit and the metrics endpoint all ask within the same second; one reading
+    // serves them all (Manager::stats).
+    ResourceUsage usage;
+    uint64_t usage_usec = 0;
+    // CPU percent is a rate: the previous sample is kept to compute it at the next reading.
     uint64_t cpu_sample_usec = 0;
     uint64_t cpu_sample_nsec = 0;
     double cpu_percent = 0;

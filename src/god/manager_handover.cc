@@ -9,9 +9,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
+#include "base/proc_stat.h"
 #include "god/manager.h"
 
 namespace pmd {
@@ -28,17 +27,10 @@ void keep_across_exec(int fd) {
     if (fd >= 0) ::fcntl(fd, F_SETFD, 0);
 }
 
-// Field 22 of /proc/PID/stat: start time in clock ticks after boot; 0 if unreadable.
+// When the process started, in clock ticks after boot; 0 if it is gone.
 uint64_t start_ticks(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    size_t close = text.rfind(')');
-    if (close == std::string::npos) return 0;
-    std::istringstream rest(text.substr(close + 2));
-    std::string field;
-    for (int i = 3; i <= 22 && rest >> field; ++i)
-        if (i == 22) return std::strtoull(field.c_str(), nullptr, 10);
-    return 0;
+    auto stat = read_proc_stat(pid);
+    return stat ? stat->start_time_ticks : 0;
 }
 
 uint64_t clock_usec(clockid_t clock) {

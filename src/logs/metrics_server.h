@@ -1,21 +1,19 @@
 // MetricsServer: GET /metrics in the Prometheus text format on a loopback address
-// (metrics_listen in pmd.toml, off by default). cpp-httplib serves from its own threads; those
-// threads never touch the Manager. The event loop builds a MetricsSnapshot once a second (a
-// timer that exists only while the endpoint is on), renders it, and publishes the text under
-// a mutex; a scrape copies the latest text. So a scrape costs the loop nothing and sees
-// figures at most a second old.
+// (metrics_listen in pmd.toml, off by default). It is a few lines of HTTP/1.0-style serving on
+// the daemon's own event loop (one request per connection, then close), not an HTTP library:
+// cpp-httplib as Debian ships it links OpenSSL, zlib and brotli into the daemon, 3.8 MiB of
+// resident pages in every pmd for an endpoint that is off by default (docs/benchmarks.md).
+// A scrape renders a fresh snapshot; the instance figures come from Manager::stats, which
+// reuses readings younger than a second.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 
+#include "cluster/listen_socket_set.h"
 #include "event/event_loop.h"
-
-namespace httplib {
-class Server;
-}
 
 namespace pmd {
 
@@ -34,17 +32,20 @@ public:
     int port() const { return port_; }
 
 private:
-    void refresh();
+    struct Connection;
+    void accept_all();
+    void on_readable(uint64_t id);
+    void on_writable(uint64_t id);
+    void close(uint64_t id);
 
     EventLoop& loop_;
     Manager& manager_;
     const OutputRouter& output_;
-    std::unique_ptr<httplib::Server> server_;
-    std::thread thread_;
-    EventSource timer_;
+    ListenSocketSet socket_;
+    EventSource accept_watch_;
+    std::map<uint64_t, std::unique_ptr<Connection>> connections_;
+    uint64_t next_id_ = 1;
     int port_ = 0;
-    std::mutex mutex_;
-    std::string text_;  // guarded by mutex_
 };
 
 }  // namespace pmd

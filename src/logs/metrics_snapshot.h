@@ -1,5 +1,5 @@
-// MetricsSnapshot: the figures the Prometheus endpoint serves, copied out of the Manager in
-// the event loop (collect_metrics) so the HTTP thread never touches live state, and rendered in
+// MetricsSnapshot: the figures the Prometheus endpoint serves, copied out of the Manager
+// (collect_metrics) so rendering works on plain values, and rendered in
 // the text exposition format (render_prometheus). Names follow Prometheus conventions: base
 // units (bytes, seconds), _total for counters, one metric per figure with app/instance labels.
 #pragma once

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <pthread.h>
 #include <linux/close_range.h>
 #include <linux/sched.h>
 #include <pwd.h>
@@ -20,6 +21,7 @@
 #include <cstring>
 
 #include "base/error.h"
+#include "satan/vfork_clone.h"
 
 namespace pmd {
 namespace {
@@ -54,15 +56,20 @@ const char* step_text(int step) {
 }
 
 // Runs in the child between clone3 and execve: only async-signal-safe calls, no allocation.
+// The child shares pmd's memory (clone3_vfork), so it writes nothing but its own stack, errno
+// and the LISTEN_PID slot, and makes credential changes by raw system call: glibc's setresuid
+// and friends would broadcast the change to every thread glibc knows of, which here are pmd's.
 [[noreturn]] void child_main(const SpawnRequest& req, int err_fd, char* const* argv, char* const* envp,
                              char* listen_pid_slot) {
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
+    // Dispositions first, while every signal is still blocked (spawn blocked them): a handler
+    // of pmd must never run in the child, whose memory is pmd's.
     for (int s = 1; s < NSIG; ++s) {
         if (s == SIGKILL || s == SIGSTOP) continue;
         signal(s, SIG_DFL);
     }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
     setsid();
 
     // Move every fd we keep above the range we are about to fill, then into place, so that a
@@ -112,12 +119,12 @@ const char* step_text(int step) {
         // and a gid change after setgroups would keep root's supplementary groups.
         const auto& c = *req.credentials;
         if (geteuid() == 0) {
-            if (setgroups(c.groups.size(), c.groups.data()) < 0) child_fail(err_fd, kStepGroups);
+            if (syscall(SYS_setgroups, c.groups.size(), c.groups.data()) < 0) child_fail(err_fd, kStepGroups);
         }
-        if (setresgid(c.gid, c.gid, c.gid) < 0) child_fail(err_fd, kStepGid);
-        if (setresuid(c.uid, c.uid, c.uid) < 0) child_fail(err_fd, kStepUid);
+        if (syscall(SYS_setresgid, c.gid, c.gid, c.gid) < 0) child_fail(err_fd, kStepGid);
+        if (syscall(SYS_setresuid, c.uid, c.uid, c.uid) < 0) child_fail(err_fd, kStepUid);
         // A dropped root must not be able to come back (e.g. a kernel that ignored the call).
-        if (c.uid != 0 && setresuid(0, 0, 0) == 0) {
+        if (c.uid != 0 && syscall(SYS_setresuid, 0, 0, 0) == 0) {
             errno = EPERM;
             child_fail(err_fd, kStepUid);
         }
@@ -128,6 +135,42 @@ const char* step_text(int step) {
     execve(req.path.c_str(), argv, envp);
     child_fail(err_fd, kStepExec);
 }
+
+// What the child needs, handed through clone3_vfork's single pointer.
+struct ChildArgs {
+    const SpawnRequest* req;
+    int err_fd;
+    char* const* argv;
+    char* const* envp;
+    char* listen_pid_slot;
+};
+
+[[noreturn]] void child_entry(void* p) {
+    const auto* a = static_cast<const ChildArgs*>(p);
+    child_main(*a->req, a->err_fd, a->argv, a->envp, a->listen_pid_slot);
+}
+
+// The child's stack while it runs child_main: a part of the parent's own, which is free to
+// lend because the parent is suspended until the child has exec'd or exited (CLONE_VFORK).
+// child_main needs about 2 KiB (4x with sanitizers).
+constexpr size_t kChildStackSize = 32 * 1024;
+
+// Blocks every signal of the calling thread for its lifetime; the child starts with that mask
+// and unblocks only once its dispositions are the defaults.
+class AllSignalsBlocked {
+public:
+    AllSignalsBlocked() {
+        sigset_t all;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &saved_);
+    }
+    ~AllSignalsBlocked() { pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
+    AllSignalsBlocked(const AllSignalsBlocked&) = delete;
+    AllSignalsBlocked& operator=(const AllSignalsBlocked&) = delete;
+
+private:
+    sigset_t saved_;
+};
 
 std::vector<char*> pointers(std::vector<std::string>& strings) {
     std::vector<char*> out;
@@ -170,10 +213,22 @@ ProcessRef spawn(const SpawnRequest& req) {
         args.flags |= CLONE_INTO_CGROUP;
         args.cgroup = static_cast<uint64_t>(req.cgroup_fd);
     }
-    long pid = syscall(SYS_clone3, &args, sizeof args);
+    long pid;
+    int clone_errno = 0;
+    if constexpr (kHaveVforkClone) {
+        alignas(16) char child_stack[kChildStackSize];
+        ChildArgs child{&req, write_end.get(), argv.data(), envp.data(), listen_pid_slot};
+        AllSignalsBlocked blocked;
+        pid = clone3_vfork(args, child_stack, sizeof child_stack, child_entry, &child);
+        // errno is shared with the child too: keep the parent's own, of a failed clone3.
+        if (pid < 0) clone_errno = errno;
+    } else {
+        pid = syscall(SYS_clone3, &args, sizeof args);
+        if (pid < 0) clone_errno = errno;
+        if (pid == 0) child_main(req, write_end.get(), argv.data(), envp.data(), listen_pid_slot);
+    }
     if (pid < 0)
-        throw Error(Error::Kind::Failed, std::string("cannot create a process (clone3): ") + std::strerror(errno));
-    if (pid == 0) child_main(req, write_end.get(), argv.data(), envp.data(), listen_pid_slot);
+        throw Error(Error::Kind::Failed, std::string("cannot create a process (clone3): ") + std::strerror(clone_errno));
 
     ProcessRef process(static_cast<pid_t>(pid), UniqueFd(pidfd));
     write_end.reset();
@@ -231,7 +286,23 @@ std::string resolve_executable(const std::string& argv0, const std::string& cwd,
     throw Error(Error::Kind::ExecFailed, "cannot execute " + argv0 + ": command not found in PATH (" + path_var + ")");
 }
 
-Credentials lookup_credentials(const std::string& user, const std::string& group) {
+namespace {
+
+Account account_of(const struct passwd& pw) {
+    return Account{pw.pw_name ? pw.pw_name : "", pw.pw_dir ? pw.pw_dir : "", pw.pw_shell ? pw.pw_shell : ""};
+}
+
+}  // namespace
+
+std::optional<Account> lookup_account(uid_t uid) {
+    std::vector<char> buf(16384);
+    struct passwd pw, *pwp = nullptr;
+    getpwuid_r(uid, &pw, buf.data(), buf.size(), &pwp);
+    if (!pwp) return std::nullopt;
+    return account_of(pw);
+}
+
+Credentials lookup_credentials(const std::string& user, const std::string& group, std::optional<Account>* account) {
     Credentials c;
     std::vector<char> buf(16384);
     struct passwd pw, *pwp = nullptr;
@@ -248,6 +319,7 @@ Credentials lookup_credentials(const std::string& user, const std::string& group
         c.uid = pw.pw_uid;
         c.gid = pw.pw_gid;
     }
+    if (account) *account = pwp ? std::optional<Account>(account_of(pw)) : std::nullopt;
     if (!group.empty()) {
         std::vector<char> gbuf(16384);
         struct group gr, *grp = nullptr;

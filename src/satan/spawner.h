@@ -1,5 +1,7 @@
 // spawn(): start one worker with clone3(CLONE_PIDFD | CLONE_INTO_CGROUP), so the process is in
-// its cgroup from its first instruction and pmd holds a pidfd from the start. Everything the
+// its cgroup from its first instruction and pmd holds a pidfd from the start; where the
+// architecture allows, vfork-style (CLONE_VM | CLONE_VFORK, satan/vfork_clone.h), so no page
+// table is copied and the call returns once the child has exec'd. Everything the
 // child needs is prepared by the parent; the child only applies it and execs. A failure in the
 // child (chdir, credentials, exec) comes back through a close-on-exec pipe and is thrown as
 // Error(ExecFailed) naming the step and the cause, so "no such file" is an answer to the
@@ -53,8 +55,20 @@ ProcessRef spawn(const SpawnRequest& request);
 std::string resolve_executable(const std::string& argv0, const std::string& cwd,
                                const std::vector<std::string>& env);
 
+// A passwd entry, as far as an instance's environment needs it (HOME, USER, SHELL).
+struct Account {
+    std::string name;
+    std::string home;
+    std::string shell;
+};
+
 // Looks up a user (name or numeric uid) and an optional group; throws Error(ExecFailed) for
-// unknown ones.
-Credentials lookup_credentials(const std::string& user, const std::string& group);
+// unknown ones. `account`, when given, receives the passwd entry that was read (nullopt for a
+// numeric uid without one), so a caller does not read the database a second time.
+Credentials lookup_credentials(const std::string& user, const std::string& group,
+                               std::optional<Account>* account = nullptr);
+
+// The passwd entry of uid, nullopt if there is none.
+std::optional<Account> lookup_account(uid_t uid);
 
 }  // namespace pmd

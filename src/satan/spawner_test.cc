@@ -2,11 +2,16 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <fstream>
 #include <string>
+#include <thread>
 
 #include "base/error.h"
 
@@ -28,6 +33,19 @@ std::string read_all(int fd) {
     ssize_t n;
     while ((n = read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
     return out;
+}
+
+// Spawns r with its stdout into a pipe; what it wrote, once it has exited.
+std::string output_of(SpawnRequest r) {
+    int out[2];
+    EXPECT_EQ(pipe2(out, O_CLOEXEC), 0);
+    r.stdout_fd = out[1];
+    auto p = spawn(r);
+    close(out[1]);
+    std::string text = read_all(out[0]);
+    close(out[0]);
+    wait_exit(p);
+    return text;
 }
 
 SpawnRequest shell(const std::string& script) {
@@ -94,6 +112,52 @@ TEST(Spawn, PassesListenFdsFromThreeWithListenPid) {
     EXPECT_NE(text.find("hello"), std::string::npos) << text;
     // 0, 1, 2, 3 and the fd ls itself opens: nothing else leaked into the child.
     EXPECT_NE(text.find("\n5\n"), std::string::npos) << text;
+}
+
+// The child shares the daemon's memory until it execs (clone3_vfork): what it changes of
+// itself must stay its own.
+TEST(Spawn, ChildStartsWithNoBlockedOrIgnoredSignalAndTheCallerKeepsItsMask) {
+    sigset_t usr1, before;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &usr1, &before), 0);
+    struct sigaction ignore{}, old_usr2{};
+    ignore.sa_handler = SIG_IGN;
+    ASSERT_EQ(sigaction(SIGUSR2, &ignore, &old_usr2), 0);
+    std::string text = output_of(shell("grep -E '^Sig(Blk|Ign):' /proc/self/status | tr -d '\\t '"));
+    sigset_t now;
+    pthread_sigmask(SIG_SETMASK, nullptr, &now);
+    EXPECT_TRUE(sigismember(&now, SIGUSR1));
+    EXPECT_FALSE(sigismember(&now, SIGTERM));
+    struct sigaction usr2_now{};
+    sigaction(SIGUSR2, nullptr, &usr2_now);
+    EXPECT_EQ(usr2_now.sa_handler, SIG_IGN);
+    sigaction(SIGUSR2, &old_usr2, nullptr);
+    pthread_sigmask(SIG_SETMASK, &before, nullptr);
+    EXPECT_EQ(text, "SigBlk:0000000000000000\nSigIgn:0000000000000000\n");
+}
+
+TEST(Spawn, DroppingPrivilegesInTheChildLeavesEveryThreadOfTheCallerAlone) {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root to switch users";
+    std::atomic<pid_t> tid{0};
+    std::atomic<bool> done{false};
+    std::thread other([&] {
+        tid = gettid();
+        while (!done) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    });
+    while (!tid) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    SpawnRequest r = shell("id -u");
+    r.credentials = lookup_credentials("nobody", "");
+    std::string text = output_of(r);
+    EXPECT_EQ(text, std::to_string(r.credentials->uid) + "\n");
+    EXPECT_EQ(geteuid(), 0u);
+    std::ifstream status("/proc/self/task/" + std::to_string(tid.load()) + "/status");
+    std::string line, uid_line;
+    while (std::getline(status, line))
+        if (line.rfind("Uid:", 0) == 0) uid_line = line;
+    done = true;
+    other.join();
+    EXPECT_EQ(uid_line, "Uid:\t0\t0\t0\t0");
 }
 
 TEST(ResolveExecutable, SearchesPathAndNamesWhatWasSearched) {

@@ -4,8 +4,9 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
+
+#include "base/proc_stat.h"
 
 namespace pmd::test {
 
@@ -27,19 +28,8 @@ uint64_t rss_kib(pid_t pid) {
 }
 
 uint64_t cpu_time_usec(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto close = text.rfind(')');
-    if (close == std::string::npos) return 0;
-    std::istringstream rest(text.substr(close + 2));
-    std::string field;
-    uint64_t utime = 0, stime = 0;
-    // After "comm)": state is field 3; utime and stime are fields 14 and 15.
-    for (int i = 3; i <= 15 && (rest >> field); ++i) {
-        if (i == 14) utime = std::stoull(field);
-        if (i == 15) stime = std::stoull(field);
-    }
-    return (utime + stime) * 1'000'000 / static_cast<uint64_t>(sysconf(_SC_CLK_TCK));
+    auto stat = read_proc_stat(pid);
+    return stat ? stat->cpu_nsec() / 1000 : 0;
 }
 
 }  // namespace pmd::test
