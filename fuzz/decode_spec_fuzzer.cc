@@ -18,10 +18,24 @@ namespace {
 
 sdbus::Variant random_value(FuzzedDataProvider& in, int depth);
 
+// A D-Bus string is valid UTF-8 (no overlong forms, no surrogates) without NUL: the bus refuses
+// anything else before pmd sees it, and sdbus-c++ throws while building the message. So the
+// fuzzer asks sd-bus itself whether a string could be sent, and folds it to ASCII if not.
+std::string bus_string(FuzzedDataProvider& in, size_t max_length) {
+    std::string s = in.ConsumeRandomLengthString(max_length);
+    try {
+        sdbus::Variant probe(s);
+    } catch (const sdbus::Error&) {
+        for (char& c : s)
+            if (c == '\0' || static_cast<unsigned char>(c) >= 0x80) c = '?';
+    }
+    return s;
+}
+
 std::string random_key(FuzzedDataProvider& in) {
     auto keys = pmd::app_table_keys();
     if (in.ConsumeBool() && !keys.empty()) return std::string(keys[in.ConsumeIntegralInRange<size_t>(0, keys.size() - 1)]);
-    return in.ConsumeRandomLengthString(24);
+    return bus_string(in, 24);
 }
 
 pmd::VariantMap random_map(FuzzedDataProvider& in, int depth) {
@@ -33,7 +47,7 @@ pmd::VariantMap random_map(FuzzedDataProvider& in, int depth) {
 
 sdbus::Variant random_value(FuzzedDataProvider& in, int depth) {
     switch (in.ConsumeIntegralInRange<int>(0, depth > 3 ? 8 : 11)) {
-        case 0: return sdbus::Variant(in.ConsumeRandomLengthString(64));
+        case 0: return sdbus::Variant(bus_string(in, 64));
         case 1: return sdbus::Variant(in.ConsumeIntegral<int64_t>());
         case 2: return sdbus::Variant(in.ConsumeIntegral<int32_t>());
         case 3: return sdbus::Variant(in.ConsumeIntegral<uint32_t>());
@@ -44,13 +58,13 @@ sdbus::Variant random_value(FuzzedDataProvider& in, int depth) {
         case 8: {
             std::vector<std::string> v;
             size_t n = in.ConsumeIntegralInRange<size_t>(0, 6);
-            for (size_t i = 0; i < n; ++i) v.push_back(in.ConsumeRandomLengthString(32));
+            for (size_t i = 0; i < n; ++i) v.push_back(bus_string(in, 32));
             return sdbus::Variant(v);
         }
         case 9: {
             std::map<std::string, std::string> m;
             size_t n = in.ConsumeIntegralInRange<size_t>(0, 6);
-            for (size_t i = 0; i < n; ++i) m[in.ConsumeRandomLengthString(16)] = in.ConsumeRandomLengthString(32);
+            for (size_t i = 0; i < n; ++i) m[bus_string(in, 16)] = bus_string(in, 32);
             return sdbus::Variant(m);
         }
         case 10: return sdbus::Variant(random_map(in, depth));
