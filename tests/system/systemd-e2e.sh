@@ -25,7 +25,7 @@ LOG=$(mktemp /tmp/pmd-e2e.XXXXXX.log)
 # Runtime libraries of pmd are in the rootfs so that installing the .deb needs no network
 # when they are already there; apt fetches whatever a newer .deb adds.
 PACKAGES="systemd,systemd-sysv,dbus,libpam-systemd,ca-certificates,man-db,procps,
-libsdbus-c++1,libspdlog1.10,libfmt9,libtomlplusplus3"
+openssh-server,openssh-client,libsdbus-c++1,libspdlog1.10,libfmt9,libtomlplusplus3"
 PACKAGES=${PACKAGES//[[:space:]]/}
 
 deb="" keep=0
@@ -61,7 +61,7 @@ nspawn_pid=""
 
 rootfs_tarball() {
   local key tar tmp
-  key=$(echo "$PACKAGES" | sha256sum | cut -c1-12)
+  key=$(echo "$PACKAGES rootfs-v2" | sha256sum | cut -c1-12)   # bump vN when the recipe changes
   tar=$CACHE/bookworm-$key.tar
   if [[ ! -f $tar ]]; then
     mkdir -p "$CACHE"
@@ -71,6 +71,9 @@ rootfs_tarball() {
       tail -20 "$tmp/log" >&2; rm -rf "$tmp"; die "debootstrap failed"
     fi
     echo pmd-test >"$tmp/root/etc/hostname"
+    # nspawn shares the host's network: the container's sshd must not listen on the host's
+    # port 22. The pmctl -H check starts its own sshd on a loopback port instead.
+    systemctl --root="$tmp/root" mask ssh.service ssh.socket >/dev/null 2>&1
     # Keep man pages: minbase has no dpkg path-exclude, but make sure man-db indexes them.
     tar -C "$tmp/root" -cf "$tar.part" . && mv "$tar.part" "$tar"
     rm -rf "$tmp"
@@ -265,6 +268,8 @@ check "journalctl -u pmd shows pmd's own log lines" journal_has_pmd
 check "man pmctl renders" man_pmctl
 check "man pmd, pmd.toml, org.pmd.God1 render" cx sh -c 'for p in 8/pmd 5/pmd.toml 5/org.pmd.God1; do MANWIDTH=80 man ${p%%/*} ${p#*/} >/dev/null || exit 1; done'
 
+# A counter app: one numbered line every 0.1 s, so a lost or doubled line shows as a gap or a repeat.
+cx pmctl start -n e2e-counter -- sh -c 'i=0; while :; do i=$((i+1)); echo "tick $i"; sleep 0.1; done' >/dev/null
 reload_ok() { cx systemctl reload pmd && unit_active; }
 check "systemctl reload pmd keeps it active" reload_ok
 
@@ -283,8 +288,12 @@ reexec_keeps_pids() {
   cx journalctl -u pmd -o cat --no-pager | grep -q 're-executing'
 }
 check "systemctl reload pmd re-executes pmd: same MainPID, same app pids" reexec_keeps_pids
+ticks() { cx sh -c 'sed -n "s/^.*tick \([0-9]*\)$/\1/p" /var/log/pmd/e2e-counter-out.log'; }
+last_tick() { ticks | tail -1; }
+has_ticks() { [[ -n $(last_tick) ]]; }
 crash_keeps_pids() {
   local before pid_before after
+  within 5 has_ticks >/dev/null || { echo "the counter app wrote nothing"; return 1; }
   before=$(app_pids); pid_before=$(main_pid)
   cx kill -9 "$pid_before" || return 1
   for _ in $(seq 100); do
@@ -297,6 +306,46 @@ crash_keeps_pids() {
   cx journalctl -u pmd -o cat --no-pager | grep -q 'taking its .* app(s) back'
 }
 check "kill -9 of pmd: systemd restarts it, every app is taken back with the same pids" crash_keeps_pids
+# The log pipes were in systemd's fd store: what the counter wrote while no pmd was reading
+# waited in its pipe, and every line is in the file once, in order, before and after the crash.
+tick_after_crash=""
+counter_goes_on() {
+  local t; t=$(last_tick); [[ -n $tick_after_crash && $t -gt $((tick_after_crash + 10)) ]] || { echo "last tick $t"; return 1; }
+}
+every_tick_once() {
+  local n bad
+  n=$(ticks | wc -l)
+  bad=$(ticks | awk 'NR != $1 { print "line " NR ": tick " $1; exit }')
+  echo "$n ticks"; [[ -z $bad ]] || { echo "first gap or repeat at $bad"; return 1; }
+}
+tick_after_crash=$(last_tick)
+check "after the crash the counter app's output still reaches its log (pipe from the fd store)" within 10 counter_goes_on
+check "every counter line is in the log once, in order, across re-exec and crash" every_tick_once
+fd_store_used() { cx journalctl -u pmd -o cat --no-pager | grep "fd(s) back from systemd's fd store"; }
+check "pmd took the log pipes back from the fd store" fd_store_used
+cx pmctl delete e2e-counter >/dev/null 2>&1
+
+# pmctl -H [user@]host: the remote host's system bus over SSH (sd-bus runs
+# "ssh -xT HOST systemd-stdio-bridge"), here the container talking to itself through an sshd
+# on a loopback port with a key made for the test.
+ssh_port=$((20000 + RANDOM % 20000))
+start_sshd() {
+  cx mkdir -p /run/sshd /root/.ssh && cx chmod 700 /root/.ssh || return 1
+  cx sh -c '[ -f /root/.ssh/id_ed25519 ] || ssh-keygen -q -t ed25519 -N "" -f /root/.ssh/id_ed25519' &&
+    cx sh -c 'cat /root/.ssh/id_ed25519.pub > /root/.ssh/authorized_keys' || return 1
+  cx sh -c "printf 'Host pmd-remote\n  HostName 127.0.0.1\n  Port $ssh_port\n  StrictHostKeyChecking accept-new\n  BatchMode yes\n' > /root/.ssh/config"
+  cx /usr/sbin/sshd -o ListenAddress=127.0.0.1:$ssh_port -o PidFile=/run/sshd-e2e.pid
+}
+remote_ls() { cx pmctl -H root@pmd-remote ls | grep e2e-declared; }
+remote_start() {
+  cx pmctl -H root@pmd-remote start -n e2e-remote -- /bin/sleep 4646 && within 5 ls_has e2e-remote &&
+    within 5 has_app_proc 'sleep 4646' && cx pmctl -H root@pmd-remote delete e2e-remote && within 5 no_app_procs 'sleep 4646'
+}
+if check "an sshd on 127.0.0.1:$ssh_port in the container (for pmctl -H)" start_sshd; then
+  check "pmctl -H root@host ls lists the apps over SSH" remote_ls
+  check "pmctl -H root@host start and delete an app over SSH" remote_start
+  cx sh -c 'kill $(cat /run/sshd-e2e.pid)' >/dev/null 2>&1
+fi
 
 # journald sink: instance output carries PMD_APP, PMD_INSTANCE, SYSLOG_IDENTIFIER, PRIORITY
 # (stderr 3, stdout 6), and pmctl logs reads the journal when that is the only sink.
