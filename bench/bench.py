@@ -512,12 +512,16 @@ const server = http.createServer((req, res) => {
 });
 if (process.env.LISTEN_FDS) server.listen({ fd: 3 });
 else server.listen(+process.env.PORT || 8080, '127.0.0.1');
+// A draining shutdown: stop accepting, and let every keep-alive connection end with its next
+// answer (Connection: close). Node >= 19's server.close() would also close idle keep-alive
+// connections at once, racing a client that is sending its next request on one: wrk counts
+// that as a read error, whichever manager reloads. So close() must leave idle ones alone.
 function bye() {
   if (closing) return;
   closing = true;
+  server.closeIdleConnections = () => {};
   server.close(() => process.exit(0));
-  setTimeout(() => server.closeIdleConnections && server.closeIdleConnections(), 200);
-  setTimeout(() => process.exit(0), 1000).unref();
+  setTimeout(() => process.exit(0), 1500).unref();
 }
 process.on('SIGINT', bye);
 process.on('SIGTERM', bye);
