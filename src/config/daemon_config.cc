@@ -12,9 +12,9 @@
 namespace pmd {
 namespace {
 
-constexpr std::string_view kDaemonKeys[] = {"log_dir",     "state_dir",      "apps_dir",     "resurrect",
-                                            "admin_group", "metrics_listen", "log_max_size", "log_max_files",
-                                            "log_sink",    "defaults"};
+constexpr std::string_view kDaemonKeys[] = {"log_dir",       "state_dir",    "apps_dir",       "resurrect",
+                                            "admin_group",   "metrics_listen", "log_max_size", "log_max_files",
+                                            "log_compress",  "log_sink",       "defaults"};
 constexpr std::string_view kSinkNames[] = {"file", "journal", "both"};
 
 void expect_absolute(const toml::node& node, std::string_view field, std::string& target, ConfigErrors& errors) {
@@ -89,6 +89,11 @@ DaemonConfig parse_daemon_config_text(std::string_view toml_text, const std::str
             else
                 errors.add(node.source(), name,
                            "expected a whole number from 0 to 10000, got " + describe_toml_value(node));
+        } else if (name == "log_compress") {
+            if (auto b = node.as_boolean())
+                config.log_compress = b->get();
+            else
+                errors.add(node.source(), name, "expected true or false, got " + describe_toml_value(node));
         } else if (name == "log_sink") {
             auto s = node.as_string();
             if (s && s->get() == "file")

@@ -21,6 +21,7 @@ struct DaemonConfig {
     std::string metrics_listen;              // "tcp:127.0.0.1:9615" serves Prometheus metrics; empty = off
     uint64_t log_max_size = 10ull << 20;     // rotate an app log file beyond this (pm2-logrotate's 10M)
     uint32_t log_max_files = 10;             // rotated files kept per log
+    bool log_compress = false;               // gzip rotated files: <log>.1.gz ... (pm2-logrotate's compress)
     LogSink log_sink = LogSink::File;        // where app stdout/stderr go unless an app says otherwise
     AppSpec defaults;                        // [defaults]: app keys applied under every app's own
 

@@ -48,6 +48,7 @@ admin_group = "pmd"
 metrics_listen = "tcp:127.0.0.1:9615"
 log_max_size = "50M"
 log_max_files = 3
+log_compress = true
 log_sink = "both"
 
 [defaults]
@@ -65,6 +66,7 @@ env = {TZ = "UTC"}
     EXPECT_EQ(config.metrics_listen, "tcp:127.0.0.1:9615");
     EXPECT_EQ(config.log_max_size, 50ull << 20);
     EXPECT_EQ(config.log_max_files, 3u);
+    EXPECT_TRUE(config.log_compress);
     EXPECT_EQ(config.log_sink, DaemonConfig::LogSink::Both);
     EXPECT_EQ(config.defaults.kill_timeout, 10s);
     EXPECT_EQ(config.defaults.user, "app");
@@ -98,6 +100,13 @@ TEST(DaemonConfig, AppKeysBelongUnderDefaults) {
     EXPECT_THAT(error_of("[defaults]\nkill_timeout = \"forever\"\n"), HasSubstr("pmd.toml:2:16: field 'kill_timeout'"));
     EXPECT_THAT(error_of("[defaults]\nkil_timeout = 1\n"), HasSubstr("did you mean 'kill_timeout'?"));
     EXPECT_THAT(error_of("metrics_listen = \"localhost:9615\"\n"), HasSubstr("field 'metrics_listen'"));
+}
+
+TEST(DaemonConfig, LogCompressIsOffByDefaultAndABoolean) {
+    EXPECT_FALSE(parse_daemon_config_text("", "pmd.toml", "/etc").log_compress);
+    EXPECT_EQ(error_of("log_compress = \"gzip\"\n"),
+              "pmd.toml:1:16: field 'log_compress': expected true or false, got \"gzip\"");
+    EXPECT_THAT(error_of("log_compres = true\n"), HasSubstr("did you mean 'log_compress'?"));
 }
 
 }  // namespace

@@ -21,6 +21,8 @@ FileSink::FileSink(EventLoop& loop, std::string path, RotationLimits limits, Dat
     if (!fd_)
         throw Error(Error::Kind::Failed, "cannot open log file " + path_ + ": " + std::strerror(errno) +
                                              " (set out_file/error_file, or give pmd a writable --log-dir)");
+    if (regular_ && limits_.compress && limits_.max_size > 0 && limits_.max_files > 0)
+        compression_ = std::make_unique<RotatedLogCompression>(loop_, path_, limits_.max_files, opener_);
 }
 
 void FileSink::open_file() {
@@ -125,6 +127,7 @@ void FileSink::rotate() {
         return;
     }
     ++rotations_;
+    if (compression_) compression_->rotated();
     open_file();
     if (!fd_)
         spdlog::warn("log file {}: cannot open it after rotation: {}; lines are dropped until pmctl reopen-logs",

@@ -6,9 +6,11 @@
 //
 // Rotation (RotationLimits) happens between two lines: when the next line would take the file
 // past max_size, the buffer is written out, the file is renamed (log_rotation.h) and a new one
-// opened, so a line is never split, lost or duplicated across files.
+// opened, so a line is never split, lost or duplicated across files. With compress, rotated
+// files are then gzipped in the background (rotated_log_compression.h).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -18,6 +20,7 @@
 #include "logs/date_format.h"
 #include "logs/log_rotation.h"
 #include "logs/log_sink.h"
+#include "logs/rotated_log_compression.h"
 
 namespace pmd {
 
@@ -39,6 +42,8 @@ public:
 
     const std::string& path() const { return path_; }
     uint64_t rotations() const { return rotations_; }
+    // No rotated file waiting to be compressed (always true without compress).
+    bool compression_idle() const { return !compression_ || compression_->idle(); }
 
 private:
     void open_file();
@@ -58,6 +63,7 @@ private:
     uint64_t dropped_ = 0;
     uint64_t rotations_ = 0;
     int last_error_ = 0;        // warn once per kind of failure, not once per line
+    std::unique_ptr<RotatedLogCompression> compression_;  // with limits_.compress
 };
 
 }  // namespace pmd

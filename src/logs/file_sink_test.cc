@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -32,6 +33,23 @@ protected:
         return out;
     }
     static LogLine line(std::string_view text) { return {"app", 0, LogStream::Out, text, {}}; }
+    static std::vector<std::string> gunzip_lines(const std::string& p) {
+        gzFile f = gzopen(p.c_str(), "rb");
+        EXPECT_NE(f, nullptr) << p;
+        std::string text;
+        char buf[8192];
+        for (int n; (n = gzread(f, buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
+        gzclose(f);
+        std::vector<std::string> out;
+        for (size_t at = 0, nl; (nl = text.find('\n', at)) != std::string::npos; at = nl + 1)
+            out.push_back(text.substr(at, nl - at));
+        return out;
+    }
+    // Runs loop iterations (the compression steps) until the sink has nothing left to compress.
+    void run_until_compressed(const FileSink& sink) {
+        for (int i = 0; i < 100000 && !sink.compression_idle(); ++i) sd_event_run(loop.get(), 0);
+        ASSERT_TRUE(sink.compression_idle());
+    }
 
     EventLoop loop;
     fs::path dir;
@@ -57,6 +75,48 @@ TEST_F(FileSinkTest, RotationKeepsEveryLineExactlyOnceInOrder) {
     std::vector<std::string> tail(written.end() - static_cast<long>(found.size()), written.end());
     EXPECT_EQ(found, tail);
     for (int n = 1; n <= 3; ++n) EXPECT_LE(fs::file_size(rotated_name(path, n)), 1000u);
+}
+
+// log_compress: rotations happen while earlier files are still being compressed (one loop
+// iteration between some lines), so a file moves up while it is compressed; every line is in
+// exactly one file, in order, and every kept rotated file ends up as .gz.
+TEST_F(FileSinkTest, CompressedRotationKeepsEveryLineExactlyOnceInOrder) {
+    FileSink sink(loop, path, {4000, 4, true}, DateFormat());
+    std::vector<std::string> written;
+    for (int i = 0; i < 6000; ++i) {
+        written.push_back("line " + std::to_string(i));
+        sink.write(line(written.back()));
+        if (i % 5 == 0) {
+            sink.flush();
+            sd_event_run(loop.get(), 0);
+        }
+    }
+    sink.flush();
+    run_until_compressed(sink);
+    EXPECT_GE(sink.rotations(), 10u);
+    std::vector<std::string> found;
+    for (uint32_t n = 4; n >= 1; --n) {
+        ASSERT_TRUE(fs::exists(compressed_name(path, n))) << n;
+        EXPECT_FALSE(fs::exists(rotated_name(path, n))) << "the plain file goes once its .gz is complete";
+        for (auto& l : gunzip_lines(compressed_name(path, n))) found.push_back(l);
+    }
+    for (auto& l : lines_of(path)) found.push_back(l);
+    EXPECT_FALSE(fs::exists(RotatedLogCompression::temporary_name(path)));
+    std::vector<std::string> tail(written.end() - static_cast<long>(found.size()), written.end());
+    EXPECT_EQ(found, tail);
+    EXPECT_GT(found.size(), 4 * 300u) << "four rotated files of ~4000 bytes each were kept";
+}
+
+// A crash in the middle of a compression leaves the plain rotated file and a partial .gz.tmp:
+// nothing is lost, and the next pmd compresses the file again.
+TEST_F(FileSinkTest, APlainRotatedFileLeftByACrashIsCompressedAtStart) {
+    std::ofstream(rotated_name(path, 1)) << "before the crash\n";
+    std::ofstream(RotatedLogCompression::temporary_name(path)) << "partial garbage";
+    FileSink sink(loop, path, {4000, 4, true}, DateFormat());
+    run_until_compressed(sink);
+    EXPECT_EQ(gunzip_lines(compressed_name(path, 1)), (std::vector<std::string>{"before the crash"}));
+    EXPECT_FALSE(fs::exists(rotated_name(path, 1)));
+    EXPECT_FALSE(fs::exists(RotatedLogCompression::temporary_name(path)));
 }
 
 TEST_F(FileSinkTest, ABurstBiggerThanTheBufferIsWrittenNotDropped) {

@@ -60,5 +60,21 @@ TEST_F(LogRotationTest, ZeroFilesKeptDeletesTheFile) {
     EXPECT_FALSE(fs::exists(path + ".1"));
 }
 
+TEST_F(LogRotationTest, CompressedFilesShiftWithThePlainOnesAndTheOldestOfEitherFormGoes) {
+    write(path, "current");
+    write(path + ".1", "one, not compressed yet");
+    write(path + ".2.gz", "two");
+    write(path + ".3.gz", "three");
+    write(path + ".3", "three, left plain by a crash");
+    rotate_log_files(path, 3);
+    EXPECT_EQ(read(path + ".1"), "current");
+    EXPECT_EQ(read(path + ".2"), "one, not compressed yet");
+    EXPECT_EQ(read(path + ".3.gz"), "two");
+    EXPECT_FALSE(fs::exists(path + ".4.gz"));
+    EXPECT_FALSE(fs::exists(path + ".4"));
+    EXPECT_FALSE(fs::exists(path + ".3")) << "number 3 was beyond log_max_files in both forms";
+    EXPECT_EQ(compressed_name(path, 3), path + ".3.gz");
+}
+
 }  // namespace
 }  // namespace pmd

@@ -1,4 +1,4 @@
-// How pmd.toml's log keys (log_dir, log_sink, log_max_size, log_max_files) become the
+// How pmd.toml's log keys (log_dir, log_sink, log_max_size, log_max_files, log_compress) become the
 // PipeOutputRouter's settings. pmd --log-dir, when given, wins over log_dir.
 #pragma once
 

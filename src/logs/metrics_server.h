@@ -1,51 +1,51 @@
 // MetricsServer: GET /metrics in the Prometheus text format on a loopback address
-// (metrics_listen in pmd.toml, off by default). It is a few lines of HTTP/1.0-style serving on
-// the daemon's own event loop (one request per connection, then close), not an HTTP library:
-// cpp-httplib as Debian ships it links OpenSSL, zlib and brotli into the daemon, 3.8 MiB of
-// resident pages in every pmd for an endpoint that is off by default (docs/benchmarks.md).
-// A scrape renders a fresh snapshot; the instance figures come from Manager::stats, which
-// reuses readings younger than a second.
+// (metrics_listen in pmd.toml, off by default), served by cpp-httplib from
+// pmd-metrics-httplib.so (logs/metrics_http.h), which pmd loads only when this object is made.
+// httplib serves on its own threads; a scrape crosses into the event loop through a LoopRelay,
+// so the Manager is read on the loop thread only, and waits at most kScrapeTimeout for it.
+// Instance figures are readings at most a second old (Manager::stats reuses them).
+//
+// States: serving, or degraded (the module could not be loaded: pmd logged why and runs
+// without metrics; a production pmd keeps its apps supervised over a missing endpoint).
 #pragma once
 
-#include <cstdint>
-#include <map>
+#include <chrono>
 #include <memory>
 #include <string>
 
-#include "cluster/listen_socket_set.h"
-#include "event/event_loop.h"
+#include "base/shared_module.h"
+#include "event/loop_relay.h"
+#include "logs/metrics_http.h"
 
 namespace pmd {
 
+class EventLoop;
 class Manager;
 class OutputRouter;
 
 class MetricsServer {
 public:
+    static constexpr std::chrono::seconds kScrapeTimeout{5};
+
     // address: "tcp:127.0.0.1:9615" or "tcp6:[::1]:9615"; throws Error (InvalidSpec) for a
-    // malformed or non-loopback address, Error (Failed) when it cannot bind.
+    // malformed or non-loopback address, Error (Failed) when it cannot bind. A module that
+    // cannot be loaded is logged as an error and leaves the server degraded.
     MetricsServer(EventLoop& loop, Manager& manager, const OutputRouter& output, const std::string& address);
     ~MetricsServer();
     MetricsServer(const MetricsServer&) = delete;
     MetricsServer& operator=(const MetricsServer&) = delete;
 
-    int port() const { return port_; }
+    bool serving() const { return server_ != nullptr; }
+
+    // PMD_METRICS_MODULE in pmd's environment (tests, a build tree), else the installed module.
+    static std::string module_path();
 
 private:
-    struct Connection;
-    void accept_all();
-    void on_readable(uint64_t id);
-    void on_writable(uint64_t id);
-    void close(uint64_t id);
-
-    EventLoop& loop_;
-    Manager& manager_;
-    const OutputRouter& output_;
-    ListenSocketSet socket_;
-    EventSource accept_watch_;
-    std::map<uint64_t, std::unique_ptr<Connection>> connections_;
-    uint64_t next_id_ = 1;
-    int port_ = 0;
+    // Destroyed in reverse: the server (its threads joined) before the relay it calls, and
+    // both before the module that holds the server's code is unloaded.
+    SharedModule module_;
+    LoopRelay relay_;
+    std::unique_ptr<MetricsHttpServer> server_;
 };
 
 }  // namespace pmd

@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -131,20 +132,26 @@ protected:
         ::close(fd);
     }
 
+    // App "fast" prints 1..lines as fast as it can, then "finished" on stderr; returns when
+    // both have reached their files. stderr's last line arrives after stdout's, but the two
+    // pipes are read independently, so the last stdout line is waited for too.
+    void run_fast_writer(int lines) {
+        h.start_app(spec("fast", "seq 1 " + std::to_string(lines) + "; echo finished >&2"));
+        ASSERT_TRUE(h.wait_until([&] { return read_file(log("fast-err.log")).find("finished") != std::string::npos; },
+                                 60s));
+        ASSERT_TRUE(h.wait_until([&] {
+            auto l = lines_of(log("fast-out.log"));
+            return !l.empty() && l.back() == std::to_string(lines);
+        }, 30s));
+    }
+
     PmdHarness h;
 };
 
 TEST_F(LogsTest, FastWriterEveryLineFoundExactlyOnceInOrderAcrossRotation) {
     start("log_max_size = \"1M\"\nlog_max_files = 50\n");
     constexpr int kLines = 200000;
-    h.start_app(spec("fast", "seq 1 " + std::to_string(kLines) + "; echo finished >&2"));
-    ASSERT_TRUE(h.wait_until([&] { return read_file(log("fast-err.log")).find("finished") != std::string::npos; }, 60s));
-    // stderr's last line arrived after stdout's; read both out pipes' worth by waiting for the
-    // last stdout line too (the two pipes are read independently).
-    ASSERT_TRUE(h.wait_until([&] {
-        auto l = lines_of(log("fast-out.log"));
-        return !l.empty() && l.back() == std::to_string(kLines);
-    }, 30s));
+    ASSERT_NO_FATAL_FAILURE(run_fast_writer(kLines));
     std::vector<std::string> all;
     for (int n = 50; n >= 1; --n) {
         fs::path p = log("fast-out.log." + std::to_string(n));
@@ -153,6 +160,43 @@ TEST_F(LogsTest, FastWriterEveryLineFoundExactlyOnceInOrderAcrossRotation) {
         for (auto& l : lines_of(p)) all.push_back(l);
     }
     ASSERT_TRUE(fs::exists(log("fast-out.log.1"))) << "200,000 lines (1.3 MB) should cross the 1M rotation boundary";
+    for (auto& l : lines_of(log("fast-out.log"))) all.push_back(l);
+    ASSERT_EQ(all.size(), static_cast<size_t>(kLines));
+    for (int i = 0; i < kLines; ++i) ASSERT_EQ(all[static_cast<size_t>(i)], std::to_string(i + 1)) << "line " << i;
+    EXPECT_EQ(app_property("fast", "DroppedLines").get<uint64_t>(), 0u);
+}
+
+// log_compress: the same fast writer; rotated files are gzipped on pmd's loop while the app
+// keeps writing and rotating. Once pmd has compressed everything, the .gz files (read as zcat
+// would) and the current file hold every line exactly once, in order.
+TEST_F(LogsTest, FastWriterEveryLineFoundExactlyOnceInOrderAcrossCompressedRotation) {
+    start("log_max_size = \"256K\"\nlog_max_files = 50\nlog_compress = true\n");
+    constexpr int kLines = 200000;
+    ASSERT_NO_FATAL_FAILURE(run_fast_writer(kLines));
+    // Compressed when no plain rotated file and no .gz.tmp is left.
+    ASSERT_TRUE(h.wait_until([&] {
+        if (fs::exists(log("fast-out.log.gz.tmp"))) return false;
+        for (int n = 1; n <= 50; ++n)
+            if (fs::exists(log("fast-out.log." + std::to_string(n)))) return false;
+        return true;
+    }, 30s));
+    std::vector<std::string> all;
+    int compressed = 0;
+    for (int n = 50; n >= 1; --n) {
+        fs::path p = log("fast-out.log." + std::to_string(n) + ".gz");
+        if (!fs::exists(p)) continue;
+        ++compressed;
+        gzFile f = gzopen(p.c_str(), "rb");
+        ASSERT_NE(f, nullptr) << p;
+        std::string text;
+        char buf[65536];
+        for (int got; (got = gzread(f, buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(got));
+        gzclose(f);
+        EXPECT_LE(text.size(), 256u << 10) << p;
+        std::istringstream in(text);
+        for (std::string l; std::getline(in, l);) all.push_back(l);
+    }
+    EXPECT_GE(compressed, 4) << "200,000 lines (1.3 MB) cross the 256K boundary several times";
     for (auto& l : lines_of(log("fast-out.log"))) all.push_back(l);
     ASSERT_EQ(all.size(), static_cast<size_t>(kLines));
     for (int i = 0; i < kLines; ++i) ASSERT_EQ(all[static_cast<size_t>(i)], std::to_string(i + 1)) << "line " << i;
@@ -263,6 +307,51 @@ TEST_F(LogsTest, MetricsEndpointServesPrometheusText) {
     for (const char* m : {"pmd_instance_memory_bytes", "pmd_instance_cpu_seconds_total", "pmd_instance_restarts_total",
                           "pmd_log_dropped_lines_total"})
         EXPECT_THAT(body, HasSubstr(std::string("# TYPE ") + m)) << m;
+}
+
+// The point of the metrics module: without metrics_listen, nothing of cpp-httplib (nor the
+// OpenSSL, zlib and brotli it links) is mapped into pmd; with it, the module is, and a scrape
+// elsewhere than /metrics is a 404; SIGTERM stops the server's threads (pmd exits 0).
+TEST_F(LogsTest, MetricsModuleIsMappedOnlyWhenMetricsAreOn) {
+    auto maps_of_pmd = [&] { return read_file("/proc/" + std::to_string(h.pmd_pid()) + "/maps"); };
+    start();
+    std::string maps = maps_of_pmd();
+    EXPECT_THAT(maps, ::testing::Not(HasSubstr("httplib")));
+    EXPECT_THAT(maps, ::testing::Not(HasSubstr("libssl")));
+    ASSERT_TRUE(WIFEXITED(h.stop_pmd()));
+
+    int port = 20000 + (::getpid() + 7) % 20000;
+    std::ofstream(h.dir() / "pmd.toml") << "metrics_listen = \"tcp:127.0.0.1:" << port << "\"\n";
+    h.start_pmd();
+    maps = maps_of_pmd();
+    EXPECT_THAT(maps, HasSubstr("pmd-metrics-httplib.so"));
+    EXPECT_THAT(maps, HasSubstr("libcpp-httplib"));
+    httplib::Client client("127.0.0.1", port);
+    auto res = client.Get("/metrics");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200);
+    EXPECT_THAT(res->body, HasSubstr("pmd_apps 0"));
+    res = client.Get("/elsewhere");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 404);
+    int status = h.stop_pmd();
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+}
+
+// A production pmd keeps supervising its apps when its metrics module is missing (a broken
+// install): it says which file it could not load and runs without /metrics.
+TEST_F(LogsTest, MetricsWithoutItsModuleLogAnErrorNamingItAndPmdRuns) {
+    int port = 20000 + (::getpid() + 13) % 20000;
+    std::string missing = (h.dir() / "no-such-module.so").string();
+    ::setenv("PMD_METRICS_MODULE", missing.c_str(), 1);
+    start("metrics_listen = \"tcp:127.0.0.1:" + std::to_string(port) + "\"\n");
+    ::unsetenv("PMD_METRICS_MODULE");
+    EXPECT_THAT(h.pmd_log(), HasSubstr("cannot load " + missing));
+    EXPECT_THAT(h.pmd_log(), HasSubstr("runs without /metrics"));
+    h.start_app(spec("still", "echo managed"));
+    ASSERT_TRUE(h.wait_until([&] { return read_file(log("still-out.log")) == "managed\n"; }));
+    httplib::Client client("127.0.0.1", port);
+    EXPECT_FALSE(client.Get("/metrics"));
 }
 
 TEST_F(LogsTest, MetricsRefuseANonLoopbackAddress) {

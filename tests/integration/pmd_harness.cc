@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -263,7 +264,10 @@ void PmdHarness::start_pmd() {
     std::vector<std::string> argv{PMD_BIN, "--bus", address_, "--state-dir", (dir_ / "state").string(),
                                   "--log-dir", (dir_ / "log").string(), "--config", (dir_ / "pmd.toml").string()};
     argv.insert(argv.end(), options_.extra_pmd_args.begin(), options_.extra_pmd_args.end());
-    pid_t pid = spawn_process(argv, log, log, {}, {"NOTIFY_SOCKET=" + notify_path});
+    std::vector<std::string> env{"NOTIFY_SOCKET=" + notify_path};
+    // pmd loads its metrics module from this build tree unless a test points it elsewhere.
+    if (!std::getenv("PMD_METRICS_MODULE")) env.push_back(std::string("PMD_METRICS_MODULE=") + PMD_METRICS_MODULE_FILE);
+    pid_t pid = spawn_process(argv, log, log, {}, env);
     close(log);
     pmd_ = ChildProcess(pid, pidfd_open(pid));
     auto end = Clock::now() + 20s;
