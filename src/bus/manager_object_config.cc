@@ -29,7 +29,9 @@ void check_caller_may_read(const Caller& caller, const std::string& path) {
 std::map<std::string, sdbus::Variant> summary_dict(const ReloadSummary& s) {
     return {{"added", sdbus::Variant(s.added)},         {"changed", sdbus::Variant(s.changed)},
             {"removed", sdbus::Variant(s.removed)},     {"unchanged", sdbus::Variant(s.unchanged)},
-            {"skipped", sdbus::Variant(s.skipped)},     {"errors", sdbus::Variant(s.errors)}};
+            {"skipped", sdbus::Variant(s.skipped)},     {"errors", sdbus::Variant(s.errors)},
+            {"reloaded", sdbus::Variant(s.reloaded)},   {"restarted", sdbus::Variant(s.restarted)},
+            {"updated", sdbus::Variant(s.updated)}};
 }
 
 }  // namespace

@@ -122,7 +122,10 @@ std::string ListenSocketSet::names() const {
 
 ListenSocketSet& ListenSocketSet::operator=(ListenSocketSet&& other) {
     if (this != &other) {
-        this->~ListenSocketSet();
+        // Closed (and unix paths unlinked) through a destructor that really ends its object:
+        // calling ~ListenSocketSet() on *this destroyed sockets_ and the assignment below then
+        // freed its buffer a second time (seen first when daemon-reload replaced a bound set).
+        { ListenSocketSet closing(std::move(*this)); }
         sockets_ = std::move(other.sockets_);
         other.sockets_.clear();
     }

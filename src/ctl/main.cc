@@ -133,11 +133,15 @@ int start_file(pmd::GodClient& client, const StartOptions& o) {
     return 0;
 }
 
-// "added: web, api" lines for the kinds that are not empty; "nothing changed" otherwise.
+// "added: web" lines for the kinds that are not empty; "nothing changed" otherwise. A changed
+// app is printed as how it got its new spec (reloaded, restarted: why, updated); "changed" only
+// from a pmd that does not say how.
 int print_reload(const VariantDict& summary) {
     bool any = false;
     int code = 0;
-    for (const char* kind : {"added", "changed", "removed", "skipped", "errors"}) {
+    bool says_how = summary.count("reloaded") > 0;
+    for (const char* kind : {"added", "changed", "reloaded", "restarted", "updated", "removed", "skipped", "errors"}) {
+        if (says_how && std::string(kind) == "changed") continue;
         auto it = summary.find(kind);
         if (it == summary.end()) continue;
         auto names = it->second.get<std::vector<std::string>>();
@@ -145,7 +149,8 @@ int print_reload(const VariantDict& summary) {
         any = true;
         bool bad = std::string(kind) == "errors" || std::string(kind) == "skipped";
         if (std::string(kind) == "errors") code = 1;
-        for (const auto& name : names) (bad ? std::cerr : std::cout) << kind << ": " << name << "\n";
+        const char* note = std::string(kind) == "updated" ? " (stopped: new spec, not started)" : "";
+        for (const auto& name : names) (bad ? std::cerr : std::cout) << kind << ": " << name << note << "\n";
     }
     if (!any) std::cout << "nothing changed\n";
     return code;
@@ -242,8 +247,9 @@ int main(int argc, char** argv) {
     // Apps from files (issue 4).
     auto* save_cmd = cli.add_subcommand("save", "Write every app's spec to pmd's dump (state dir), for resurrect and boot");
     auto* resurrect_cmd = cli.add_subcommand("resurrect", "Start the saved apps that are not running");
-    auto* daemon_reload_cmd = cli.add_subcommand("daemon-reload", "Re-read apps_dir: start new apps, replace changed ones, "
-                                                                  "delete removed ones; prints what changed");
+    auto* daemon_reload_cmd = cli.add_subcommand("daemon-reload", "Re-read apps_dir: start new apps, reload changed ones to their "
+                                                                  "new spec (or restart them, saying why), delete "
+                                                                  "removed ones; prints what changed");
     auto* daemon_reexec_cmd = cli.add_subcommand(
         "daemon-reexec", "Replace the running pmd with its binary on disk (after an upgrade) without touching any "
                          "app: same pids, no refused connection, no lost log line; waits until it answers again");

@@ -180,8 +180,8 @@ void log_reload(const pmd::ReloadSummary& s) {
         for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
         return out.empty() ? std::string("-") : out;
     };
-    spdlog::info("apps_dir reloaded: added {}; changed {}; removed {}; unchanged {}", list(s.added), list(s.changed),
-                 list(s.removed), list(s.unchanged));
+    spdlog::info("apps_dir reloaded: added {}; reloaded {}; restarted {}; updated (stopped) {}; removed {}; unchanged {}",
+                 list(s.added), list(s.reloaded), list(s.restarted), list(s.updated), list(s.removed), list(s.unchanged));
     for (const auto& line : s.skipped) spdlog::warn("apps_dir reload skipped {}", line);
     for (const auto& line : s.errors) spdlog::error("apps_dir reload: {}", line);
 }

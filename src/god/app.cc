@@ -1,6 +1,15 @@
 #include "god/app.h"
 
+#include <algorithm>
+#include <thread>
+
 namespace pmd {
+
+// PM2's "max" is decided when instances are started, so a dump restored on another machine
+// follows that machine's CPU count.
+uint32_t instance_count(uint32_t configured) {
+    return configured ? configured : std::max(1u, std::thread::hardware_concurrency());
+}
 
 std::string state_name(InstanceState state) {
     switch (state) {

@@ -44,6 +44,9 @@ namespace pmd {
 enum class InstanceState { Online, Stopping, WaitingRestart, Stopped, Errored };
 std::string state_name(InstanceState state);
 
+// How many slots `instances` asks for: 0 is PM2's "max", one per CPU.
+uint32_t instance_count(uint32_t configured);
+
 struct ExitRecord {
     pid_t pid = 0;
     // "exited", "killed", "dumped", "exec-failed"; or why pmd ended the run: "watchdog",
@@ -61,6 +64,7 @@ public:
     uint64_t serial;      // unique in the daemon's life: pending callbacks find instances by it
     unsigned index;       // the slot, 0..instances-1 (PMD_INSTANCE)
     unsigned generation;  // names the cgroup; a new one for each reload or after cgroup.kill
+    uint64_t spec_serial = 0;  // App::spec_serial of the spec its current run was spawned with
     InstanceState state = InstanceState::Stopped;
     bool want_running = false;
     ProcessRef process;
@@ -119,6 +123,9 @@ class App {
 public:
     uint64_t id = 0;  // distinguishes a re-created app of the same name in pending callbacks
     AppSpec spec;
+    // Names the spec (a new one for each update_spec): a failed update finds the instances
+    // already running the new spec by it and rolls them back.
+    uint64_t spec_serial = 0;
     LaunchPlan plan;
     uid_t owner = 0;
     // Where the app came from: "request" (StartApp, pmctl start -- CMD), "file:<path>" (an app

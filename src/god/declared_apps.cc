@@ -204,10 +204,22 @@ void DeclaredApps::reload(ReloadDone done) {
     }
     for (const auto& spec : diff.changed) {
         ++*pending;
-        // The Manager has no "replace spec" yet, so a changed app is deleted and started anew.
-        manager_.remove(spec.name, [summary, spec, start, finish](std::optional<Error> error) {
-            if (error) summary->errors.push_back(spec.name + ": " + error->what());
-            else start(spec, summary->changed);
+        std::filesystem::path file = file_of.at(spec.name);
+        manager_.update_spec(spec.name, spec, [this, summary, spec, file, finish](std::optional<Error> error, SpecUpdate how) {
+            if (error) {
+                // declared_ keeps what the file said before: the next daemon-reload retries.
+                summary->errors.push_back(spec.name + ": " + error->what() + " (fix " + file.string() +
+                                          " or what it needs, then pmctl daemon-reload)");
+                finish();
+                return;
+            }
+            declared_[spec.name] = spec;
+            summary->changed.push_back(spec.name);
+            switch (how.how) {
+                case SpecUpdate::How::Reloaded: summary->reloaded.push_back(spec.name); break;
+                case SpecUpdate::How::Restarted: summary->restarted.push_back(spec.name + ": " + how.why); break;
+                case SpecUpdate::How::Updated: summary->updated.push_back(spec.name); break;
+            }
             finish();
         });
     }

@@ -8,10 +8,13 @@
 //                positions and its apps are not started (nothing runs yet that it could
 //                change); then, with resurrect = true, the dump's apps not already running.
 //   daemon-reload  all or nothing: any bad file refuses the reload and nothing changes. Else
-//                new apps start, changed ones are deleted and started with the new spec,
-//                apps of apps_dir files that no longer declare them are deleted. Apps from
-//                elsewhere ("request", "dump", files outside apps_dir) are never touched; a file
-//                declaring the name of such an app is skipped and reported.
+//                new apps start; changed ones get the new spec through Manager::update_spec
+//                (a rolling reload where it can, else a restart that says why; a stopped app
+//                only gets the spec); apps of apps_dir files that no longer declare them are
+//                deleted. A changed app whose update failed keeps its previous spec here too,
+//                so the next daemon-reload tries again. Apps from elsewhere ("request", "dump",
+//                files outside apps_dir) are never touched; a file declaring the name of such
+//                an app is skipped and reported.
 #pragma once
 
 #include <sys/types.h>
@@ -38,6 +41,10 @@ struct DeclaredAppsSettings {
 
 struct ReloadSummary {
     std::vector<std::string> added, changed, removed, unchanged;
+    // How each changed app got its new spec (every name of `changed` is in one of them):
+    std::vector<std::string> reloaded;   // rolled, listen sockets kept open: no downtime
+    std::vector<std::string> restarted;  // "name: why a reload could not apply the change"
+    std::vector<std::string> updated;    // stopped apps: new spec, still stopped
     std::vector<std::string> skipped;  // "name: why", e.g. the name belongs to a hand-started app
     std::vector<std::string> errors;   // "name: what failed"
 };

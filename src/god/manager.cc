@@ -9,7 +9,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -46,12 +45,6 @@ std::vector<std::string> build_env(const AppSpec& spec, const Account* account) 
     out.reserve(env.size());
     for (const auto& [k, v] : env) out.push_back(k + "=" + v);
     return out;
-}
-
-// instances = 0 is PM2's "max": one per CPU, decided when instances are started, so a dump
-// restored on another machine follows that machine's CPU count.
-uint32_t instance_count(uint32_t configured) {
-    return configured ? configured : std::max(1u, std::thread::hardware_concurrency());
 }
 
 }  // namespace
@@ -170,8 +163,10 @@ std::unique_ptr<Instance> Manager::make_instance(const App& app, unsigned index,
 
 // Everything that can be checked before a process exists is checked here, so the caller
 // gets "no such file" or "unknown user" as an answer rather than as a crash loop.
-void Manager::plan_launch(App& app) {
-    const AppSpec& s = app.spec;
+void Manager::plan_launch(App& app) { app.plan = plan_for(app.spec); }
+
+LaunchPlan Manager::plan_for(const AppSpec& s) const {
+    LaunchPlan plan;
     struct stat st;
     if (stat(s.cwd.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
         throw Error(Error::Kind::ExecFailed, "working directory " + s.cwd + " does not exist or is not a directory");
@@ -179,18 +174,19 @@ void Manager::plan_launch(App& app) {
     // displayed user name and HOME/USER/SHELL.
     std::optional<Account> account;
     if (!s.user.empty() || !s.group.empty()) {
-        app.plan.credentials = lookup_credentials(s.user.empty() ? std::to_string(geteuid()) : s.user, s.group, &account);
-        if (geteuid() != 0 && app.plan.credentials->uid != geteuid())
+        plan.credentials = lookup_credentials(s.user.empty() ? std::to_string(geteuid()) : s.user, s.group, &account);
+        if (geteuid() != 0 && plan.credentials->uid != geteuid())
             throw Error(Error::Kind::AccessDenied, "pmd runs as uid " + std::to_string(geteuid()) +
                                                        " and cannot start processes as user '" + s.user + "'");
     } else {
         account = lookup_account(geteuid());
     }
-    app.plan.user_name = s.user;
-    if (app.plan.user_name.empty()) app.plan.user_name = account ? account->name : std::to_string(geteuid());
-    bool set_home = app.plan.credentials || geteuid() != 0 || !s.user.empty();
-    app.plan.base_env = build_env(s, set_home && account ? &*account : nullptr);
-    app.plan.executable = resolve_executable(s.command.front(), s.cwd, app.plan.base_env);
+    plan.user_name = s.user;
+    if (plan.user_name.empty()) plan.user_name = account ? account->name : std::to_string(geteuid());
+    bool set_home = plan.credentials || geteuid() != 0 || !s.user.empty();
+    plan.base_env = build_env(s, set_home && account ? &*account : nullptr);
+    plan.executable = resolve_executable(s.command.front(), s.cwd, plan.base_env);
+    return plan;
 }
 
 // Log paths a user chose are opened with that user's permissions, never root's.
@@ -212,6 +208,7 @@ const App& Manager::start(AppSpec spec, uid_t owner, std::string source) {
     app->owner = owner;
     app->source = std::move(source);
     app->spec = std::move(spec);
+    app->spec_serial = next_spec_serial_++;
     const AppSpec& s = app->spec;
     plan_launch(*app);
     // Bound once, before any instance exists: a port in use is an answer, not a crash loop.
@@ -318,6 +315,7 @@ void Manager::spawn_instance(App& app, Instance& instance) {
         throw Error(e.kind(), "app '" + app.spec.name + "': " + e.what());
     }
     instance.state = InstanceState::Online;
+    instance.spec_serial = app.spec_serial;
     instance.started_usec = loop_.now_usec();
     instance.usage_usec = 0;
     instance.cpu_sample_usec = 0;

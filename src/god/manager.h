@@ -46,9 +46,21 @@ struct InstanceStats {
     uint32_t processes = 0;
 };
 
+// How Manager::update_spec brought an app to its new spec.
+struct SpecUpdate {
+    enum class How { Reloaded, Restarted, Updated };
+    // Reloaded: rolled one batch at a time, sockets kept open (no refused connection).
+    // Restarted: every instance stopped, then started with the new spec; `why` says why a
+    //            reload could not apply it (god/spec_change.h).
+    // Updated: the app was stopped; the spec is replaced and nothing is started.
+    How how = How::Updated;
+    std::string why;
+};
+
 class Manager {
 public:
     using Done = std::function<void(std::optional<Error>)>;
+    using UpdateDone = std::function<void(std::optional<Error>, SpecUpdate)>;
 
     // tree may be null: process-group mode (no cgroup2), said at start by the daemon.
     Manager(EventLoop& loop, CgroupTree* tree, OutputRouter& output);
@@ -75,6 +87,13 @@ public:
     void reload(const std::string& name, Done done);
     // Live, both ways: new slots start now; removed slots stop gracefully.
     void scale(const std::string& name, uint32_t instances, Done done);
+    // Replaces a running app's spec (daemon-reload of a changed file), keeping the app (its
+    // object, owner, source, restart counts). Running: a rolling reload to the new spec, scaled
+    // to its instance count, or a restart when a reload cannot apply it (god/spec_change.h);
+    // stopped: the spec only. A reload that fails puts the previous spec back, rolls back the
+    // slots already replaced, and answers the error: the app keeps running as it was.
+    // Nothing changes when the new spec cannot launch (bad cwd, user, executable).
+    void update_spec(const std::string& name, AppSpec spec, UpdateDone done);
 
     // Instances learn NOTIFY_SOCKET=path; messages from strangers are ignored. handed_fd: the
     // socket, still bound, from the pmd before a re-exec.
@@ -123,6 +142,16 @@ private:
 
     std::unique_ptr<Instance> make_instance(const App& app, unsigned index, unsigned generation);
     void plan_launch(App& app);
+    LaunchPlan plan_for(const AppSpec& spec) const;
+    // update_spec's pieces (manager_spec_update.cc).
+    void install_spec(App& app, AppSpec spec, LaunchPlan plan, uint64_t spec_serial);
+    void resize_stopped(App& app);
+    void reroute(App& app, const AppSpec& from);
+    void replace_while_down(App& app, AppSpec spec, LaunchPlan plan);
+    void restart_with(App& app, AppSpec spec, LaunchPlan plan, std::string why, UpdateDone done);
+    void roll_to(App& app, AppSpec spec, LaunchPlan plan, UpdateDone done);
+    void roll_back(uint64_t app_id, const std::string& name, AppSpec old_spec, LaunchPlan old_plan,
+                   uint64_t old_serial, Error error, UpdateDone done);
     std::optional<FsIdentity> log_opener_for(uid_t owner) const;
     AppHandover snapshot(const App& app) const;
     void find_instance_processes(App& app, AppHandover& handed);
@@ -171,6 +200,7 @@ private:
     std::map<std::string, std::unique_ptr<App>> apps_;
     uint64_t next_app_id_ = 1;
     uint64_t next_serial_ = 1;
+    uint64_t next_spec_serial_ = 1;
 };
 
 }  // namespace pmd

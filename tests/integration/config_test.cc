@@ -142,7 +142,7 @@ TEST_F(ConfigTest, DaemonReloadAddsChangesRemovesAndLeavesHandStartedAppsAlone) 
     r = h.pmctl({"daemon-reload"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_THAT(r.out, HasSubstr("added: c"));
-    EXPECT_THAT(r.out, HasSubstr("changed: a"));
+    EXPECT_THAT(r.out, HasSubstr("reloaded: a"));  // a rolling reload to the new spec
     EXPECT_THAT(r.out, HasSubstr("removed: b"));
     EXPECT_THAT(r.err, HasSubstr("skipped: hand"));
     auto s = sources();

@@ -7,6 +7,7 @@ accepting, finishes the request in hand and exits 0. Behaviour for tests, by env
   REPORT=path        write what the socket-activation protocol gave it, then go on
   GATE=path          send READY=1 only once this file exists
   CRASH_IF=path      exit 3 at start if this file exists (a bad deploy)
+  CRASH_INSTANCE=n   exit 3 at start if PMD_INSTANCE is n (a deploy bad on one slot only)
   WATCHDOG_PINGS=n   send WATCHDOG=1 n times, then hang (a hung worker)
   STATUS=text        send STATUS=text after READY=1
 """
@@ -44,6 +45,8 @@ def main():
     signal.signal(signal.SIGTERM, on_term)
     crash = os.environ.get("CRASH_IF")
     if crash and os.path.exists(crash):
+        sys.exit(3)
+    if os.environ.get("CRASH_INSTANCE", "-") == os.environ.get("PMD_INSTANCE"):
         sys.exit(3)
     fds = int(os.environ.get("LISTEN_FDS", "0"))
     if fds:
