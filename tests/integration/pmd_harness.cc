@@ -273,10 +273,18 @@ void PmdHarness::start_pmd() {
     auto end = Clock::now() + 20s;
     std::string received;
     while (received.find("READY=1") == std::string::npos) {
-        struct pollfd p{sock, POLLIN, 0};
-        if (poll(&p, 1, remaining_ms(end)) != 1) {
+        // pmd's pidfd beside the notify socket: a pmd that refuses to start (bad config) fails
+        // the start at once instead of after the whole deadline.
+        struct pollfd p[2] = {{sock, POLLIN, 0}, {pmd_.pidfd(), POLLIN, 0}};
+        if (poll(p, 2, remaining_ms(end)) < 1) {
             close(sock);
             throw std::runtime_error("pmd did not send READY=1 within 20 s; its log:\n" + pmd_log());
+        }
+        if ((p[1].revents & POLLIN) && !(p[0].revents & POLLIN)) {
+            close(sock);
+            int status = pmd_.wait(0ms);
+            throw std::runtime_error("pmd exited (wait status " + std::to_string(status) +
+                                     ") before READY=1; its log:\n" + pmd_log());
         }
         char buf[4096];
         ssize_t n = recv(sock, buf, sizeof buf, 0);

@@ -40,6 +40,8 @@ public:
     // Waits for exit; returns the wait status, or -1 on deadline.
     int wait(std::chrono::milliseconds deadline);
     bool running() const;
+    // Readable (POLLIN) once the process has exited; for polling beside other fds.
+    int pidfd() const { return pidfd_; }
 
 private:
     pid_t pid_ = 0;
