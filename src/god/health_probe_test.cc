@@ -7,6 +7,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
+#include <string>
 #include <thread>
 
 #include "god/health_check.h"
@@ -151,10 +153,14 @@ TEST(HealthProbe, TcpRefusedAndAccepted) {
 
 TEST(HealthProbe, ExecExitCodeAndTimeout) {
     EventLoop loop;
-    std::vector<ProbeResult> results;
-    auto done = [&](ProbeResult r) {
-        results.push_back(r);
-        if (results.size() == 3) loop.exit(0);
+    // The three probes run at once and may finish in any order on a busy machine: each result
+    // is kept under its probe's name.
+    std::map<std::string, ProbeResult> results;
+    auto done_for = [&](std::string name) {
+        return [&results, &loop, name](ProbeResult r) {
+            results.emplace(name, r);
+            if (results.size() == 3) loop.exit(0);
+        };
     };
     auto req = [](std::vector<std::string> argv) {
         SpawnRequest r;
@@ -162,14 +168,16 @@ TEST(HealthProbe, ExecExitCodeAndTimeout) {
         r.argv = argv;
         return r;
     };
-    auto a = start_exec_probe(loop, req({"true"}), 2s, done);
-    auto b = start_exec_probe(loop, req({"sh", "-c", "exit 3"}), 2s, done);
-    auto c = start_exec_probe(loop, req({"sleep", "30"}), 200ms, done);
+    auto a = start_exec_probe(loop, req({"true"}), 2s, done_for("true"));
+    auto b = start_exec_probe(loop, req({"sh", "-c", "exit 3"}), 2s, done_for("exit 3"));
+    auto c = start_exec_probe(loop, req({"sleep", "30"}), 200ms, done_for("sleep"));
     loop.run();
     ASSERT_EQ(results.size(), 3u);
-    EXPECT_TRUE(results[0].ok);
-    EXPECT_EQ(results[1].message, "exited with status 3");
-    EXPECT_THAT(results[2].message, HasSubstr("timed out"));
+    EXPECT_TRUE(results.at("true").ok);
+    EXPECT_FALSE(results.at("exit 3").ok);
+    EXPECT_EQ(results.at("exit 3").message, "exited with status 3");
+    EXPECT_FALSE(results.at("sleep").ok);
+    EXPECT_THAT(results.at("sleep").message, HasSubstr("timed out"));
 }
 
 TEST(HealthChecker, TurnsUnhealthyAfterFailuresInARowAndBack) {
