@@ -95,6 +95,7 @@ void dump_one(const AppSpec& a, std::string& out) {
     text("error_file", a.error_file, d.error_file);
     flag("wait_ready", a.wait_ready, d.wait_ready);
     duration("listen_timeout", a.listen_timeout, d.listen_timeout);
+    if (a.reload_batch != d.reload_batch) line("reload_batch", std::to_string(a.reload_batch));
     size("max_memory_restart", a.max_memory_restart, d.max_memory_restart);
     text("cron_restart", a.cron_restart, d.cron_restart);
     if (a.watch) line("watch", a.watch_paths.empty() ? "true" : toml_string_array(a.watch_paths));

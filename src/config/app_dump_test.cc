@@ -39,6 +39,7 @@ AppSpec every_field_set() {
     a.error_file = "/dev/null";
     a.wait_ready = true;
     a.listen_timeout = 3h + 1ms;
+    a.reload_batch = 3;
     a.max_memory_restart = 300ull << 20;
     a.cron_restart = "CRON_TZ=Europe/Paris */5 * * * *";
     a.watch = true;

@@ -28,7 +28,7 @@ constexpr std::string_view kAppKeys[] = {
     "log_date_format", "user", "uid", "group", "gid", "listen", "reuse_port", "memory_max", "cpu_max",
     "pids_max", "stop_signal", "watchdog_sec", "health_check",
     "no_new_privs", "umask", "limit_nofile", "limit_nproc", "limit_core", "limit_memlock",
-    "watch_delay",
+    "watch_delay", "reload_batch",
 };
 // clang-format on
 // Keys that describe one particular app, so [defaults] cannot hold them.
@@ -501,6 +501,14 @@ const std::map<std::string_view, FieldReader>& simple_fields() {
         {"watchdog_sec", dur(&AppSpec::watchdog_sec, "watchdog_sec")},
         {"watch_delay", dur(&AppSpec::watch_delay, "watch_delay")},
         {"wait_ready", flag(&AppSpec::wait_ready, "wait_ready")},
+        {"reload_batch",
+         [](const toml::node& n, ValueReader& r, AppSpec& s) {
+             auto c = r.count(n, "reload_batch", SpecLimits::max_instances);
+             if (c && *c == 0)
+                 r.bad(n, "reload_batch", "must be at least 1 (instances replaced at a time by a reload)");
+             else if (c)
+                 s.reload_batch = static_cast<uint32_t>(*c);
+         }},
         {"merge_logs", flag(&AppSpec::merge_logs, "merge_logs")},
         {"reuse_port", flag(&AppSpec::reuse_port, "reuse_port")},
         {"max_memory_restart", bytes(&AppSpec::max_memory_restart, "max_memory_restart")},

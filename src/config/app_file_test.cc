@@ -64,6 +64,7 @@ exp_backoff_restart_delay = "100ms"
 kill_timeout = "1m30s"
 listen_timeout = "8s"
 wait_ready = true
+reload_batch = 2
 max_memory_restart = "300M"
 cron_restart = "0 3 * * *"
 watch = ["src", "config"]
@@ -103,6 +104,7 @@ DEBUG = true
     EXPECT_EQ(a.kill_timeout, 90s);
     EXPECT_EQ(a.listen_timeout, 8s);
     EXPECT_TRUE(a.wait_ready);
+    EXPECT_EQ(a.reload_batch, 2u);
     EXPECT_EQ(a.max_memory_restart, 300u << 20);
     EXPECT_EQ(a.cron_restart, "0 3 * * *");
     EXPECT_TRUE(a.watch);
@@ -288,6 +290,8 @@ TEST(AppFile, ValidationRulesPointAtTheKey) {
                 HasSubstr("apps.toml:4:10: field 'listen': 'tcp:0.0.0.0:99999': port must be"));
     EXPECT_THAT(error_of("[[app]]\nname = \"a\"\ncommand = [\"true\"]\nhealth_check = {type = \"http\"}\n"),
                 HasSubstr("field 'health_check.url': an http check needs url"));
+    EXPECT_THAT(error_of("[[app]]\nname = \"a\"\ncommand = [\"true\"]\nreload_batch = 0\n"),
+                HasSubstr("apps.toml:4:16: field 'reload_batch': must be at least 1"));
 }
 
 TEST(AppFile, CronRestartIsParsedFullyWithItsPosition) {

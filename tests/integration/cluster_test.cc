@@ -99,6 +99,25 @@ TEST_F(ClusterTest, ReloadReplacesEveryInstanceWithoutDroppingARequest) {
     for (auto& i : h.instances("web")) EXPECT_EQ(field<uint32_t>(i, "restarts"), 2u);
 }
 
+// The batch size travels the whole way: pmctl start --reload-batch, the bus, the spec,
+// describe --json, and a reload that replaces every instance two at a time.
+TEST_F(ClusterTest, ReloadBatchFromPmctlIsKeptAndUsed) {
+    auto r = h.pmctl({"start", "-n", "batched", "-i", "4", "--reload-batch", "2", "--wait-ready", "--kill-timeout", "5s",
+                      "--listen", "tcp:127.0.0.1:" + std::to_string(port), "--", "python3", CLUSTER_APP});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_TRUE(h.wait_until([&] { return all_ready("batched", 4); }));
+    r = h.pmctl({"describe", "batched", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(r.out, HasSubstr("\"reload_batch\": 2"));
+    auto before = pids("batched");
+    r = h.pmctl({"reload", "batched"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto after = pids("batched");
+    ASSERT_EQ(after.size(), 4u);
+    for (int32_t pid : before) EXPECT_FALSE(after.count(pid)) << "pid " << pid << " survived the reload";
+    EXPECT_THAT(h.pmd_log(), HasSubstr("rolling reload of 4 instance(s), 2 at a time"));
+}
+
 TEST_F(ClusterTest, AFailingNewInstanceStopsTheReloadAndOldOnesKeepServing) {
     auto bad_deploy = (h.dir() / "broken").string();
     auto s = app("web", 2, {{"CRASH_IF", bad_deploy}});
