@@ -57,6 +57,10 @@ std::vector<Instance*> App::all_instances() const {
     return out;
 }
 
+bool App::wanted_running() const {
+    return std::any_of(instances.begin(), instances.end(), [](const auto& i) { return i->want_running; });
+}
+
 std::vector<pid_t> App::pids() const {
     std::vector<pid_t> out;
     for (const auto& i : instances)

@@ -154,6 +154,9 @@ public:
     std::vector<pid_t> pids() const;
     // Every instance, serving or incoming.
     std::vector<Instance*> all_instances() const;
+    // Whether any slot is meant to run: false for a stopped app (pmctl stop), even while its
+    // last processes are still going away.
+    bool wanted_running() const;
 };
 
 }  // namespace pmd

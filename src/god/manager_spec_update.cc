@@ -18,13 +18,6 @@
 #include "god/spec_change.h"
 
 namespace pmd {
-namespace {
-
-bool wanted(const App& app) {
-    return std::any_of(app.instances.begin(), app.instances.end(), [](const auto& i) { return i->want_running; });
-}
-
-}  // namespace
 
 void Manager::update_spec(const std::string& name, AppSpec spec, UpdateDone done) {
     App* app = nullptr;
@@ -42,7 +35,7 @@ void Manager::update_spec(const std::string& name, AppSpec spec, UpdateDone done
         // cwd, user and executable are checked before anything stops: a spec that cannot
         // launch changes nothing.
         plan = plan_for(spec);
-        running = wanted(*app);
+        running = app->wanted_running();
         if (!running) {
             for (Instance* i : app->all_instances())
                 if (i->running())

@@ -115,8 +115,7 @@ void Manager::trigger_app_restart(uint64_t app_id, const std::string& name, cons
     auto it = apps_.find(name);
     if (it == apps_.end() || it->second->id != app_id || it->second->deleting) return;
     App& app = *it->second;
-    bool wanted = std::any_of(app.instances.begin(), app.instances.end(), [](const auto& i) { return i->want_running; });
-    if (!wanted) {
+    if (!app.wanted_running()) {
         spdlog::info("app {}: {} restart skipped: the app is stopped", name, reason);
         return;
     }
