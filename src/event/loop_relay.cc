@@ -30,6 +30,11 @@ void LoopRelay::close() {
     watch_.reset();
 }
 
+size_t LoopRelay::waiting() const {
+    std::lock_guard lock(mutex_);
+    return pending_.size();
+}
+
 std::optional<std::string> LoopRelay::call(std::chrono::milliseconds timeout) {
     auto request = std::make_shared<Request>();
     std::unique_lock lock(mutex_);

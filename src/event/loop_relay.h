@@ -38,6 +38,10 @@ public:
     // Loop thread.
     void close();
 
+    // Calls waiting for an answer (or timed out and not yet answered): for tests that must know
+    // a call() is blocked before they act.
+    size_t waiting() const;
+
 private:
     struct Request {
         bool done = false;
@@ -48,7 +52,7 @@ private:
     std::function<std::string()> handler_;
     UniqueFd wakeup_;
     EventSource watch_;
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
     std::condition_variable answered_;
     // Guarded by mutex_. A request that timed out stays here until answered; its waiter holds
     // its own reference, so neither side outlives the other's memory.

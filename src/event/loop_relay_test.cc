@@ -1,24 +1,45 @@
 #include "event/loop_relay.h"
 
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <thread>
+
+#include "base/unique_fd.h"
 
 namespace pmd {
 namespace {
 
 using namespace std::chrono_literals;
 
-// Runs the loop until `done` is set by another thread (checked every millisecond).
-void run_until(EventLoop& loop, const std::atomic<bool>& done) {
-    EventSource check_timer;
-    std::function<void()> check = [&] {
-        if (done) loop.exit(0);
-        else check_timer = loop.add_timer(1ms, check);
-    };
-    check();
-    loop.run();
+// Another thread's "stop the loop now": an eventfd the loop watches, so the loop wakes for it
+// instead of checking a flag on a timer.
+class LoopExit {
+public:
+    explicit LoopExit(EventLoop& loop) : fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+        watch_ = loop.add_io(fd_.get(), EPOLLIN, [&loop](uint32_t) { loop.exit(0); });
+    }
+    void signal() {
+        uint64_t one = 1;
+        [[maybe_unused]] ssize_t n = ::write(fd_.get(), &one, sizeof one);
+    }
+
+private:
+    UniqueFd fd_;
+    EventSource watch_;
+};
+
+// Whether a call() is waiting in the relay, with a deadline: the relay's own count.
+bool wait_for_waiting_call(const LoopRelay& relay, std::chrono::milliseconds deadline) {
+    auto end = std::chrono::steady_clock::now() + deadline;
+    while (relay.waiting() == 0) {
+        if (std::chrono::steady_clock::now() > end) return false;
+        std::this_thread::yield();
+    }
+    return true;
 }
 
 TEST(LoopRelayTest, CallFromAnotherThreadRunsTheHandlerOnTheLoopThread) {
@@ -29,12 +50,12 @@ TEST(LoopRelayTest, CallFromAnotherThreadRunsTheHandlerOnTheLoopThread) {
         return std::string("text");
     });
     std::optional<std::string> got;
-    std::atomic<bool> done{false};
+    LoopExit done(loop);
     std::thread caller([&] {
         got = relay.call(10s);
-        done = true;
+        done.signal();
     });
-    run_until(loop, done);
+    loop.run();
     caller.join();
     ASSERT_TRUE(got.has_value());
     EXPECT_EQ(*got, "text");
@@ -58,7 +79,7 @@ TEST(LoopRelayTest, CloseWakesAWaitingCallAndRefusesLaterOnes) {
     auto start = std::chrono::steady_clock::now();
     std::optional<std::string> got = std::string("unset");
     std::thread caller([&] { got = relay.call(30s); });
-    std::this_thread::sleep_for(20ms);  // usually waiting by now; if not, it finds the relay closed
+    ASSERT_TRUE(wait_for_waiting_call(relay, 10s));
     relay.close();
     caller.join();
     EXPECT_FALSE(got.has_value());
@@ -74,13 +95,13 @@ TEST(LoopRelayTest, AHandlerThatThrowsAnswersNothingAndTheLoopGoesOn) {
         return "second";
     });
     std::vector<std::optional<std::string>> got;
-    std::atomic<bool> done{false};
+    LoopExit done(loop);
     std::thread caller([&] {
         got.push_back(relay.call(10s));
         got.push_back(relay.call(10s));
-        done = true;
+        done.signal();
     });
-    run_until(loop, done);
+    loop.run();
     caller.join();
     ASSERT_EQ(got.size(), 2u);
     EXPECT_FALSE(got[0].has_value());
