@@ -12,14 +12,21 @@ std::string listed(const std::vector<ListenAddress>& listen) {
     return out;
 }
 
+// The per-app log route's fields that differ, by their app-file names.
+std::vector<std::string> changed_log_fields(const AppSpec& a, const AppSpec& b) {
+    std::vector<std::string> out;
+    if (a.out_file != b.out_file) out.push_back("out_file");
+    if (a.error_file != b.error_file) out.push_back("error_file");
+    if (a.merge_logs != b.merge_logs) out.push_back("merge_logs");
+    if (a.log_date_format != b.log_date_format) out.push_back("log_date_format");
+    return out;
+}
+
 }  // namespace
 
 bool sockets_differ(const AppSpec& a, const AppSpec& b) { return a.listen != b.listen || a.reuse_port != b.reuse_port; }
 
-bool log_route_differs(const AppSpec& a, const AppSpec& b) {
-    return a.out_file != b.out_file || a.error_file != b.error_file || a.merge_logs != b.merge_logs ||
-           a.log_date_format != b.log_date_format;
-}
+bool log_route_differs(const AppSpec& a, const AppSpec& b) { return !changed_log_fields(a, b).empty(); }
 
 std::optional<std::string> restart_needed_for(const AppSpec& from, const AppSpec& to) {
     if (from.listen != to.listen)
@@ -27,12 +34,8 @@ std::optional<std::string> restart_needed_for(const AppSpec& from, const AppSpec
                "); a reload keeps the sockets it has";
     if (from.reuse_port != to.reuse_port)
         return "reuse_port changes; old and new instances could not share the port";
-    if (!log_route_differs(from, to)) return std::nullopt;
-    std::vector<std::string> logs;
-    if (from.out_file != to.out_file) logs.push_back("out_file");
-    if (from.error_file != to.error_file) logs.push_back("error_file");
-    if (from.merge_logs != to.merge_logs) logs.push_back("merge_logs");
-    if (from.log_date_format != to.log_date_format) logs.push_back("log_date_format");
+    std::vector<std::string> logs = changed_log_fields(from, to);
+    if (logs.empty()) return std::nullopt;
     std::string keys;
     for (const auto& k : logs) keys += (keys.empty() ? "" : ", ") + k;
     return "its log settings change (" + keys + "); old and new instances share one log route";
