@@ -10,8 +10,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "pmd_harness.h"
 
@@ -280,25 +282,33 @@ TEST(ConfigRun, PmdRunAsPid1OfAPidNamespace) {
     std::ifstream children("/proc/" + std::to_string(unshare_pid) + "/task/" + std::to_string(unshare_pid) + "/children");
     children >> pmd_pid;
     ASSERT_GT(pmd_pid, 0);
-    // The orphan (sleep 0, its parent sh gone) is PID 1's to reap: no zombie may stay.
-    auto zombies = [&] {
+    // The orphan (sleep 0, its parent subshell gone before "up") is PID 1's to reap: it must
+    // go, and no zombie may stay. By "up" pmd's children are the app's process and the orphan
+    // (running, or a zombie once it exits), so the orphan is reaped when one child is left.
+    // (Waiting only for "no zombie" could end while the orphan still ran, and then see it dead.)
+    auto children_states = [&] {
         std::ifstream kids("/proc/" + std::to_string(pmd_pid) + "/task/" + std::to_string(pmd_pid) + "/children");
-        int count = 0;
+        std::vector<char> states;
         pid_t kid;
         while (kids >> kid) {
             std::ifstream stat("/proc/" + std::to_string(kid) + "/stat");
             std::string line;
             std::getline(stat, line);
             auto close_paren = line.rfind(')');
-            if (close_paren != std::string::npos && line.size() > close_paren + 2 && line[close_paren + 2] == 'Z') ++count;
+            states.push_back(close_paren != std::string::npos && line.size() > close_paren + 2 ? line[close_paren + 2] : '?');
         }
-        return count;
+        return states;
+    };
+    auto zombies = [&] {
+        auto states = children_states();
+        return std::count(states.begin(), states.end(), 'Z');
     };
     auto end = std::chrono::steady_clock::now() + 10s;
-    while (zombies() > 0 && std::chrono::steady_clock::now() < end) {
+    while ((children_states().size() != 1 || zombies() > 0) && std::chrono::steady_clock::now() < end) {
         struct pollfd none{-1, 0, 0};
         poll(&none, 0, 10);  // the reap is pmd's; nothing of ours to wait on but time
     }
+    EXPECT_EQ(children_states().size(), 1u) << "the orphan was not reaped";
     EXPECT_EQ(zombies(), 0);
     kill(pmd_pid, SIGTERM);
     int status = unshare.wait(20s);

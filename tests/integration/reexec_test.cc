@@ -7,9 +7,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <thread>
+#include <vector>
 
 #include "cluster_fixture.h"
 #include "pmd_harness.h"
@@ -38,13 +40,22 @@ protected:
         return out;
     }
 
-    // The numbers of counter lines in the app's log file, in file order.
+    // The numbers of counter lines in the app's log, in write order: the rotated files, oldest
+    // (highest number) first, then the current one. The counter writes as fast as sh can, so
+    // the log may pass log_max_size and rotate during the test.
     std::vector<long> counted_lines(const std::string& name) {
-        std::ifstream in(h.dir() / "log" / (name + "-out.log"));
+        std::filesystem::path log = h.dir() / "log" / (name + "-out.log");
+        std::vector<std::filesystem::path> files;
+        for (int n = 1; std::filesystem::exists(log.string() + "." + std::to_string(n)); ++n)
+            files.insert(files.begin(), log.string() + "." + std::to_string(n));
+        files.push_back(log);
         std::vector<long> numbers;
-        std::string line;
-        while (std::getline(in, line))
-            if (line.rfind("line-", 0) == 0) numbers.push_back(std::stol(line.substr(5)));
+        for (const auto& file : files) {
+            std::ifstream in(file);
+            std::string line;
+            while (std::getline(in, line))
+                if (line.rfind("line-", 0) == 0) numbers.push_back(std::stol(line.substr(5)));
+        }
         return numbers;
     }
 };
