@@ -24,13 +24,11 @@ std::string log_prefix(const std::string& app, int32_t instance, const std::stri
     return p + " | ";
 }
 
-std::vector<std::string> last_lines(const std::string& path, size_t n) {
-    std::vector<std::string> out;
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));  // missing file: no lines yet
-    if (!fd || n == 0) return out;
-    struct stat st{};
-    if (::fstat(fd.get(), &st) < 0) return out;
-    off_t end = st.st_size;
+namespace {
+
+// The last n lines of the first `end` bytes of an open file.
+std::vector<std::string> last_lines_before(int fd, off_t end, size_t n) {
+    if (fd < 0 || n == 0) return {};
     std::string tail;  // the bytes from some offset to the end
     off_t pos = end;
     // Read backwards until n+1 newlines (the last byte is usually one) or the file start.
@@ -38,7 +36,7 @@ std::vector<std::string> last_lines(const std::string& path, size_t n) {
         size_t chunk = static_cast<size_t>(std::min<off_t>(pos, 64 * 1024));
         pos -= static_cast<off_t>(chunk);
         std::string buf(chunk, '\0');
-        ssize_t r = ::pread(fd.get(), buf.data(), chunk, pos);
+        ssize_t r = ::pread(fd, buf.data(), chunk, pos);
         if (r <= 0) break;
         buf.resize(static_cast<size_t>(r));
         tail.insert(0, buf);
@@ -58,6 +56,15 @@ std::vector<std::string> last_lines(const std::string& path, size_t n) {
     }
     if (lines.size() > n) lines.erase(lines.begin(), lines.end() - static_cast<long>(n));
     return lines;
+}
+
+}  // namespace
+
+std::vector<std::string> last_lines(const std::string& path, size_t n) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));  // missing file: no lines yet
+    struct stat st{};
+    if (!fd || ::fstat(fd.get(), &st) < 0) return {};
+    return last_lines_before(fd.get(), st.st_size, n);
 }
 
 namespace {
@@ -116,13 +123,19 @@ struct Follower {
 }  // namespace
 
 void show_log_files(const std::vector<FollowedLog>& logs, size_t n, bool follow, bool color) {
-    for (const auto& log : logs) {
-        std::string prefix = log_prefix(log.app, log.instance, log.stream, color);
-        for (const auto& line : last_lines(log.path, n)) std::cout << prefix << line << '\n';
+    if (!follow) {
+        for (const auto& log : logs) {
+            std::string prefix = log_prefix(log.app, log.instance, log.stream, color);
+            for (const auto& line : last_lines(log.path, n)) std::cout << prefix << line << '\n';
+        }
+        std::cout.flush();
+        return;
     }
-    std::cout.flush();
-    if (!follow) return;
 
+    // Following: the directories are watched and every file opened before the last lines are
+    // printed, and those lines are read from the same fd up to the offset following starts at.
+    // So a line pmd writes while pmctl starts is printed once: it is either in the tail or
+    // after the offset, and its write is seen by the watch (or by the first drain below).
     UniqueFd inotify(::inotify_init1(IN_CLOEXEC));
     if (!inotify) throw std::runtime_error(std::string("cannot follow logs: inotify: ") + std::strerror(errno));
     std::vector<Follower> followers;
@@ -140,6 +153,10 @@ void show_log_files(const std::vector<FollowedLog>& logs, size_t n, bool follow,
         if (::inotify_add_watch(inotify.get(), dir.c_str(), IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM) < 0)
             throw std::runtime_error("cannot follow logs in " + dir + ": " + std::strerror(errno) +
                                      " (can you read that directory? try as root or a member of the log group)");
+    for (const auto& f : followers)
+        for (const auto& line : last_lines_before(f.fd.get(), f.offset, n)) std::cout << f.prefix << line << '\n';
+    for (auto& f : followers) f.check();  // what was written before the watches were added
+    std::cout.flush();
     for (;;) {
         pollfd p{inotify.get(), POLLIN, 0};
         if (::poll(&p, 1, -1) < 0) {
