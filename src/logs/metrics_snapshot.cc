@@ -1,6 +1,7 @@
 #include "logs/metrics_snapshot.h"
 
-#include <cstdio>
+#include <charconv>
+#include <cmath>
 
 #include "god/manager.h"
 
@@ -47,10 +48,14 @@ std::string label(const std::string& v) {
     return out;
 }
 
+// The shortest text that reads back as the same double (as Prometheus' own clients print),
+// with the exposition format's spellings of the non-finite values.
 std::string number(double v) {
+    if (std::isnan(v)) return "NaN";
+    if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    return buf;
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    return std::string(buf, ec == std::errc() ? end : buf);
 }
 
 }  // namespace

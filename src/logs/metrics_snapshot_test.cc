@@ -26,6 +26,19 @@ TEST(RenderPrometheus, OneSamplePerInstanceWithLabelsAndTypes) {
     EXPECT_THAT(text, HasSubstr("pmd_apps 1\n"));
 }
 
+TEST(RenderPrometheus, ValuesInTheShortestFormThatReadsBackExactly) {
+    MetricsSnapshot snap;
+    AppMetrics a;
+    a.name = "api";
+    // 64 us of CPU: "%.17g" printed 6.3999999999999997e-05.
+    a.instances.push_back({0, true, 0, 64e-6, 0, 0, 0});
+    a.instances.push_back({1, true, 0, 0.1, 0, 0, 0});
+    snap.apps.push_back(a);
+    std::string text = render_prometheus(snap);
+    EXPECT_THAT(text, HasSubstr("pmd_instance_cpu_seconds_total{app=\"api\",instance=\"0\"} 6.4e-05\n"));
+    EXPECT_THAT(text, HasSubstr("pmd_instance_cpu_seconds_total{app=\"api\",instance=\"1\"} 0.1\n"));
+}
+
 TEST(RenderPrometheus, HealthGaugeOnlyForInstancesWithACheck) {
     MetricsSnapshot snap;
     AppMetrics a;

@@ -298,7 +298,7 @@ TEST_F(LogsTest, MetricsEndpointServesPrometheusText) {
         return body.find("pmd_instance_up{app=\"api\",instance=\"0\"} 1\n") != std::string::npos;
     }, 10s)) << body;
     // Every sample line parses as name{labels} value; every metric has HELP and TYPE.
-    std::regex sample(R"(^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? -?[0-9.e+]+$)");
+    std::regex sample(R"(^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? (-?[0-9]+(\.[0-9]+)?(e[+-]?[0-9]+)?|[+-]Inf|NaN)$)");
     std::istringstream in(body);
     for (std::string line; std::getline(in, line);) {
         if (line.rfind("# HELP ", 0) == 0 || line.rfind("# TYPE ", 0) == 0) continue;
