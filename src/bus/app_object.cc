@@ -68,8 +68,10 @@ std::vector<std::map<std::string, sdbus::Variant>> instance_dicts(Manager& manag
 Manager::Done reply_when_done(sdbus::Result<>&& result) {
     auto shared = std::make_shared<sdbus::Result<>>(std::move(result));
     return [shared](std::optional<Error> error) {
-        if (error) shared->returnError(to_bus_error(*error));
-        else shared->returnResults();
+        send_quietly("a method reply", [&] {
+            if (error) shared->returnError(to_bus_error(*error));
+            else shared->returnResults();
+        });
     };
 }
 
@@ -77,16 +79,18 @@ AppObject::AppObject(sdbus::IConnection& connection, Manager& manager, FiguresCl
     : AdaptorInterfaces(connection, app_object_path(name)), manager_(manager), figures_clock_(clock), name_(std::move(name)) {
     registerAdaptor();
     FiguresClock::OwnReads own(figures_clock_);
-    emitInterfacesAddedSignal({org::pmd::God1::App_adaptor::INTERFACE_NAME});
+    send_quietly("InterfacesAdded", [&] { emitInterfacesAddedSignal({org::pmd::God1::App_adaptor::INTERFACE_NAME}); });
 }
 
 AppObject::~AppObject() {
-    emitInterfacesRemovedSignal({org::pmd::God1::App_adaptor::INTERFACE_NAME});
+    send_quietly("InterfacesRemoved", [&] { emitInterfacesRemovedSignal({org::pmd::God1::App_adaptor::INTERFACE_NAME}); });
     unregisterAdaptor();
 }
 
 void AppObject::emit_changed() {
-    emitPropertiesChangedSignal(org::pmd::God1::App_adaptor::INTERFACE_NAME, {"State", "Restarts", "Pids", "Instances"});
+    send_quietly("PropertiesChanged", [&] {
+        emitPropertiesChangedSignal(org::pmd::God1::App_adaptor::INTERFACE_NAME, {"State", "Restarts", "Pids", "Instances"});
+    });
 }
 
 const App& AppObject::app() const {

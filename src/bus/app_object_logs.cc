@@ -54,7 +54,8 @@ std::vector<std::map<std::string, sdbus::Variant>> AppObject::Figures() {
 }
 
 void AppObject::emit_figures() {
-    emitPropertiesChangedSignal(org::pmd::God1::App_adaptor::INTERFACE_NAME, {"Figures", "DroppedLines"});
+    send_quietly("PropertiesChanged",
+                 [&] { emitPropertiesChangedSignal(org::pmd::God1::App_adaptor::INTERFACE_NAME, {"Figures", "DroppedLines"}); });
 }
 
 }  // namespace pmd

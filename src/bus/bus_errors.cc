@@ -25,3 +25,15 @@ sdbus::Error current_exception_to_bus_error() {
 }
 
 }  // namespace pmd
+
+namespace pmd {
+
+void send_quietly(const char* what, const std::function<void()>& send) noexcept {
+    try {
+        send();
+    } catch (const std::exception& e) {
+        spdlog::debug("{} not sent: {}", what, e.what());
+    }
+}
+
+}  // namespace pmd

@@ -6,6 +6,7 @@
 #include <sdbus-c++/Error.h>
 
 #include <exception>
+#include <functional>
 #include <string>
 #include <utility>
 
@@ -28,5 +29,10 @@ auto guarded(Body&& body) -> decltype(body()) {
         throw current_exception_to_bus_error();
     }
 }
+
+// Sends what the daemon volunteers (signals, replies to calls that finish later). These run
+// inside the Manager's own work: when the connection has just failed, the send fails and is
+// dropped here (the connection is being replaced, see BusConnection), and the work goes on.
+void send_quietly(const char* what, const std::function<void()>& send) noexcept;
 
 }  // namespace pmd

@@ -17,6 +17,9 @@ ManagerObject::ManagerObject(sdbus::IConnection& connection, EventLoop& loop, Ma
       trimmer_(loop),
       figures_clock_(loop, [this] { publish_figures(); }) {
     registerAdaptor();
+    // On a new connection after the bus came back, the apps are there already.
+    for (const App* app : manager_.apps())
+        objects_[app->spec.name] = std::make_unique<AppObject>(connection_, manager_, figures_clock_, app->spec.name);
     manager_.set_observer(this);
 }
 
@@ -29,12 +32,12 @@ ManagerObject::~ManagerObject() {
 void ManagerObject::app_added(const App& app) {
     const std::string& name = app.spec.name;
     objects_[name] = std::make_unique<AppObject>(connection_, manager_, figures_clock_, name);
-    emitAppAdded(name, app_object_path(name));
+    send_quietly("AppAdded", [&] { emitAppAdded(name, app_object_path(name)); });
 }
 
 void ManagerObject::app_removed(const std::string& name) {
     dirty_.erase(name);
-    if (objects_.erase(name)) emitAppRemoved(name, app_object_path(name));
+    if (objects_.erase(name)) send_quietly("AppRemoved", [&] { emitAppRemoved(name, app_object_path(name)); });
 }
 
 void ManagerObject::app_changed(const App& app) {
@@ -55,7 +58,8 @@ void ManagerObject::flush_changes() {
 }
 
 void ManagerObject::instance_exited(const App& app, const Instance& instance, const ExitRecord& exit) {
-    emitInstanceExited(app.spec.name, instance.index, exit.pid, exit.reason, exit.code);
+    send_quietly("InstanceExited",
+                 [&] { emitInstanceExited(app.spec.name, instance.index, exit.pid, exit.reason, exit.code); });
 }
 
 sdbus::ObjectPath ManagerObject::StartApp(const std::map<std::string, sdbus::Variant>& spec) {

@@ -92,8 +92,10 @@ void ManagerObject::DaemonReload(sdbus::Result<std::map<std::string, sdbus::Vari
     // std::function wants a copyable callable; the Result is move-only.
     auto shared = std::make_shared<sdbus::Result<std::map<std::string, sdbus::Variant>>>(std::move(result));
     declared_->reload([shared](std::optional<Error> error, ReloadSummary summary) {
-        if (error) shared->returnError(to_bus_error(*error));
-        else shared->returnResults(summary_dict(summary));
+        send_quietly("DaemonReload's reply", [&] {
+            if (error) shared->returnError(to_bus_error(*error));
+            else shared->returnResults(summary_dict(summary));
+        });
     });
 }
 

@@ -23,11 +23,11 @@
 #include <iostream>
 
 #include "bus/authorization.h"
-#include "bus/bus_connection.h"
 #include "bus/manager_object.h"
 #include "cgroup/cgroup_tree.h"
 #include "config/daemon_config.h"
 #include "daemon/bus_choice.h"
+#include "daemon/bus_session.h"
 #include "daemon/run_mode.h"
 #include "daemon/systemd_fd_store.h"
 #include "event/event_loop.h"
@@ -254,10 +254,30 @@ int run_daemon(const DaemonOptions& opt) {
         }
     }
 
-    auto connection = opt.bus.connect();
-    pmd::BusConnection bus(loop, std::move(connection));
     pmd::DeclaredApps declared(manager, {config.apps_dir, state_dir + "/dump.toml", config.defaults, config.resurrect});
-    pmd::ManagerObject manager_object(bus.get(), loop, manager, &declared);
+    bool reexec_pending = false;
+    pmd::EventSource reexec_step;
+    auto schedule_reexec = [&] {
+        manager.check_handover_possible();
+        if (self_exe.empty()) throw pmd::Error(pmd::Error::Kind::Failed, "cannot find pmd's own binary (/proc/self/exe)");
+        if (reexec_pending) return;
+        reexec_pending = true;
+        // After this iteration, so the method reply is on its way before the exec.
+        reexec_step = loop.add_defer([&] {
+            reexec_pending = false;
+            try {
+                reexecute(opt, self_exe, manager);
+            } catch (const std::exception& e) {
+                spdlog::error("re-exec: {}", e.what());
+            }
+            reexec_step = pmd::EventSource();
+        });
+    };
+    pmd::BusSession bus(loop, manager, &declared, opt.bus.describe(),
+                        {[&] { return opt.bus.connect(); },
+                         [&](pmd::ManagerObject& object) { object.set_reexec(schedule_reexec); },
+                         [](const std::string& status) { sd_notifyf(0, "STATUS=%s", status.c_str()); }});
+    bus.attach();
     for (auto& [name, fd] : stored_fds) ::close(fd);  // what no app claimed
     stored_fds.clear();
     // Taken back before the name is owned, so the first ListApps sees them.
@@ -284,34 +304,10 @@ int run_daemon(const DaemonOptions& opt) {
             live_write = pmd::EventSource();
         });
     });
-    bool reexec_pending = false;
-    pmd::EventSource reexec_step;
-    auto schedule_reexec = [&] {
-        manager.check_handover_possible();
-        if (self_exe.empty()) throw pmd::Error(pmd::Error::Kind::Failed, "cannot find pmd's own binary (/proc/self/exe)");
-        if (reexec_pending) return;
-        reexec_pending = true;
-        // After this iteration, so the method reply is on its way before the exec.
-        reexec_step = loop.add_defer([&] {
-            reexec_pending = false;
-            try {
-                reexecute(opt, self_exe, manager);
-            } catch (const std::exception& e) {
-                spdlog::error("re-exec: {}", e.what());
-            }
-            reexec_step = pmd::EventSource();
-        });
-    };
-    manager_object.set_reexec(schedule_reexec);
     std::unique_ptr<pmd::MetricsServer> metrics;
     if (!log_config.metrics_listen.empty())
         metrics = std::make_unique<pmd::MetricsServer>(loop, manager, output, log_config.metrics_listen);
-    try {
-        bus.get().requestName("org.pmd.God1");
-    } catch (const sdbus::Error& e) {
-        throw std::runtime_error("cannot own org.pmd.God1 on " + opt.bus.describe() + ": " + e.getMessage() +
-                                 " (is another pmd running there?)");
-    }
+    bus.own_name();
 
     bool stopping = false;
     std::error_code ignored;

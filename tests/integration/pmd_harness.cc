@@ -205,6 +205,13 @@ PmdHarness::PmdHarness(HarnessOptions options) : options_(std::move(options)) {
             text.replace(at, 8, "unix:path=" + (dir_ / "bus").string());
         std::ofstream(dir_ / "bus.conf", std::ios::trunc) << text;
     }
+    address_ = "unix:path=" + (dir_ / "bus").string();
+    start_bus();
+}
+
+void PmdHarness::start_bus() {
+    std::error_code ec;
+    std::filesystem::remove(dir_ / "bus", ec);  // a killed daemon leaves its socket file
     int ready[2];
     if (pipe2(ready, O_CLOEXEC) < 0) throw std::runtime_error("pipe");
     pid_t pid = spawn_process({"dbus-daemon", "--config-file=" + (dir_ / "bus.conf").string(), "--nofork", "--print-address=3"},
@@ -219,7 +226,6 @@ PmdHarness::PmdHarness(HarnessOptions options) : options_(std::move(options)) {
         throw std::runtime_error("dbus-daemon did not start");
     }
     close(ready[0]);
-    address_ = "unix:path=" + (dir_ / "bus").string();
     connection_ = sdbus::createSessionBusConnectionWithAddress(address_);
     manager_ = sdbus::createProxy(*connection_, "org.pmd.God1", "/org/pmd/God1");
     exit_match_ = std::make_unique<sdbus::Slot>(connection_->addMatch(
@@ -229,6 +235,13 @@ PmdHarness::PmdHarness(HarnessOptions options) : options_(std::move(options)) {
             e.at = Clock::now();
             exits_.push_back(e);
         }));
+}
+
+void PmdHarness::kill_bus() {
+    exit_match_.reset();
+    manager_.reset();
+    connection_.reset();
+    bus_ = ChildProcess();  // SIGKILL and reap
 }
 
 PmdHarness::~PmdHarness() {

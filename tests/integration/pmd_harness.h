@@ -79,6 +79,11 @@ public:
     // SIGTERM and wait; returns pmd's wait status.
     int stop_pmd(std::chrono::milliseconds deadline = 20s);
 
+    // The bus daemon dies (SIGKILL) and this harness's connection with it; start_bus() brings
+    // a new one up at the same address and connects again.
+    void kill_bus();
+    void start_bus();
+
     // pmctl --bus <address> ARGS...
     CommandResult pmctl(const std::vector<std::string>& args);
 

@@ -1,6 +1,7 @@
 // pmd lives through its own restart (issue 7): a re-exec under load and a kill -9 leave every
 // worker running with the same pid. Real pmd, real sockets, real signals.
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gmock/gmock.h>
@@ -143,6 +144,81 @@ TEST_F(ReexecTest, AfterKillNinePmdTakesItsWorkersBackWithTheSamePids) {
     h.stop("web");
     for (auto& [index, slot] : slots("web")) EXPECT_EQ(slot.first, 0);
     EXPECT_TRUE(wait_pid_gone(before.at(0).first, 10s));
+}
+
+// Waits for text to appear in pmd's log (it has no bus to tell us while the bus is gone).
+bool wait_for_log(PmdHarness& h, const std::string& text, std::chrono::milliseconds deadline) {
+    auto until = std::chrono::steady_clock::now() + deadline;
+    while (h.pmd_log().find(text) == std::string::npos) {
+        if (std::chrono::steady_clock::now() > until) return false;
+        std::this_thread::sleep_for(20ms);
+    }
+    return true;
+}
+
+TEST_F(ReexecTest, BusDaemonDiesAndComesBackWhilePmdKeepsEveryAppAndLogLine) {
+    h.start_app(counter("counter"));
+    VariantDict sleeper;
+    sleeper["name"] = sdbus::Variant(std::string("sleeper"));
+    sleeper["command"] = sdbus::Variant(std::vector<std::string>{"/bin/sleep", "1000"});
+    h.start_app(sleeper);
+    pid_t counter_pid = field<int32_t>(h.instances("counter").at(0), "pid");
+    pid_t sleeper_pid = field<int32_t>(h.instances("sleeper").at(0), "pid");
+    pid_t pmd_pid = h.pmd_pid();
+
+    h.kill_bus();
+    ASSERT_TRUE(wait_for_log(h, "lost the bus", 10s)) << h.pmd_log();
+    // Without a bus pmd still manages: a crash is seen and the instance replaced.
+    ASSERT_EQ(kill(sleeper_pid, SIGKILL), 0);
+    ASSERT_TRUE(wait_pid_gone(sleeper_pid, 10s));
+    h.start_bus();
+    // pmd connects again on its own (first after 100 ms, then with a growing delay).
+    auto until = std::chrono::steady_clock::now() + 20s;
+    while (h.pmctl({"ping"}).exit_code != 0) {
+        ASSERT_LT(std::chrono::steady_clock::now(), until) << "pmd did not come back on the bus\n" << h.pmd_log();
+        std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_EQ(h.pmd_pid(), pmd_pid);
+    EXPECT_TRUE(h.pmd_log().find("back on the bus") != std::string::npos);
+    EXPECT_EQ(field<int32_t>(h.instances("counter").at(0), "pid"), counter_pid);
+    ASSERT_TRUE(h.wait_until([&] {
+        auto i = h.instances("sleeper").at(0);
+        return field<uint32_t>(i, "restarts") == 1u && field<int32_t>(i, "pid") > 0 &&
+               field<int32_t>(i, "pid") != sleeper_pid;
+    })) << h.pmd_log();
+    // The app objects are back and signals flow on the new connection.
+    EXPECT_EQ(h.pmctl({"describe", "sleeper"}).exit_code, 0);
+    pid_t replacement = field<int32_t>(h.instances("sleeper").at(0), "pid");
+    ASSERT_EQ(kill(replacement, SIGKILL), 0);
+    ASSERT_TRUE(h.wait_until([&] {
+        for (auto& e : h.exits())
+            if (e.pid == replacement) return true;
+        return false;
+    })) << "no InstanceExited after the bus came back";
+
+    // Every line the counter wrote while the bus was gone is in its log, once and in order.
+    h.stop("counter");
+    auto numbers = counted_lines("counter");
+    ASSERT_GT(numbers.size(), 1000u);
+    for (size_t i = 0; i < numbers.size(); ++i) ASSERT_EQ(numbers[i], static_cast<long>(i)) << "at line " << i;
+}
+
+TEST_F(ReexecTest, SigtermEndsPmdPromptlyWhileTheBusIsGone) {
+    VariantDict stubborn;
+    stubborn["name"] = sdbus::Variant(std::string("stubborn"));
+    stubborn["command"] =
+        sdbus::Variant(std::vector<std::string>{"/bin/sh", "-c", "trap '' TERM; while :; do sleep 0.1; done"});
+    stubborn["kill_timeout"] = sdbus::Variant(std::string("300ms"));
+    h.start_app(stubborn);
+    pid_t pid = field<int32_t>(h.instances("stubborn").at(0), "pid");
+    h.kill_bus();
+    ASSERT_TRUE(wait_for_log(h, "lost the bus", 10s)) << h.pmd_log();
+    // The bound: the apps' kill_timeout and the final cgroup.kill, with room for a busy machine.
+    int status = h.stop_pmd(10s);
+    ASSERT_NE(status, -1) << "pmd did not end within 10 s of SIGTERM\n" << h.pmd_log();
+    ASSERT_TRUE(WIFEXITED(status)) << status;
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+    EXPECT_TRUE(wait_pid_gone(pid, 5s));
 }
 
 }  // namespace
