@@ -206,10 +206,12 @@ TEST_F(ReexecTest, BusDaemonDiesAndComesBackWhilePmdKeepsEveryAppAndLogLine) {
 TEST_F(ReexecTest, SigtermEndsPmdPromptlyWhileTheBusIsGone) {
     VariantDict stubborn;
     stubborn["name"] = sdbus::Variant(std::string("stubborn"));
-    stubborn["command"] =
-        sdbus::Variant(std::vector<std::string>{"/bin/sh", "-c", "trap '' TERM; while :; do sleep 0.1; done"});
+    auto armed = h.dir() / "armed";
+    stubborn["command"] = sdbus::Variant(std::vector<std::string>{
+        "/bin/sh", "-c", "trap '' TERM; touch " + armed.string() + "; while :; do sleep 0.1; done"});
     stubborn["kill_timeout"] = sdbus::Variant(std::string("300ms"));
     h.start_app(stubborn);
+    ASSERT_TRUE(h.wait_until([&] { return std::filesystem::exists(armed); }));  // ignores SIGTERM now
     pid_t pid = field<int32_t>(h.instances("stubborn").at(0), "pid");
     h.kill_bus();
     ASSERT_TRUE(wait_for_log(h, "lost the bus", 10s)) << h.pmd_log();
