@@ -188,6 +188,7 @@ no_app_procs() {
 }
 main_pid() { cx systemctl show -P MainPID pmd; }
 restarts() { cx systemctl show -P NRestarts pmd; }
+app_pids() { cx pmctl ls --json | grep -o '"pid" *: *[0-9]*' | grep -o '[0-9]*$' | sort | tr '\n' ' '; }
 
 # ---------------------------------------------------------------- the run
 if [[ -z $deb ]]; then
@@ -259,6 +260,23 @@ same_pmd() {
 no_watchdog_timeout() { ! cx journalctl -u pmd --no-pager | grep -i 'watchdog timeout'; }
 check "pmd stays active over 4 watchdog periods of 2 s (same MainPID, no restart)" same_pmd
 check "no watchdog timeout in the journal" no_watchdog_timeout
+# A pmd that stays frozen misses the watchdog: systemd aborts it (result "watchdog", so
+# ExecStopPost leaves the apps alone), restarts it, and the new pmd takes every app back.
+frozen_pmd_restarted() {
+  local before pid_before
+  before=$(app_pids); pid_before=$(main_pid)
+  [[ -n ${before// /} ]] || { echo "no app pids before"; return 1; }
+  cx kill -STOP "$pid_before" || return 1
+  for _ in $(seq 150); do
+    [[ $(main_pid) != "$pid_before" && $(main_pid) != 0 ]] && unit_active >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  [[ $(main_pid) != "$pid_before" ]] || { echo "MainPID still $pid_before"; return 1; }
+  within 10 unit_active >/dev/null || return 1
+  [[ $(app_pids) == "$before" ]] || { echo "pids before: $before after: $(app_pids)"; return 1; }
+  cx journalctl -u pmd --no-pager | grep -qi 'watchdog timeout'
+}
+check "frozen pmd: the watchdog restarts it and it takes every app back, same pids" frozen_pmd_restarted
 rm -rf "$ROOT/etc/systemd/system/pmd.service.d"
 cx systemctl daemon-reload
 
@@ -275,7 +293,6 @@ check "systemctl reload pmd keeps it active" reload_ok
 
 # Issue 7: the daemon is replaced (reload = re-exec) or crashes (kill -9), and every worker
 # lives on with the same pid; after the crash, pmd takes its apps back from their cgroups.
-app_pids() { cx pmctl ls --json | grep -o '"pid" *: *[0-9]*' | grep -o '[0-9]*$' | sort | tr '\n' ' '; }
 main_pid() { cx systemctl show -p MainPID --value pmd; }
 reexec_keeps_pids() {
   local before pid_before after
@@ -370,6 +387,21 @@ journal_only_logs() {
 check "journald sink: PMD_APP, PMD_INSTANCE, SYSLOG_IDENTIFIER, PRIORITY" journal_sink_fields
 check "pmctl logs reads the journal when it is the only sink" journal_only_logs
 cx sh -c 'mv /etc/pmd.toml.e2e-saved /etc/pmd.toml; pmctl delete jtest; pmctl delete jtest2; systemctl restart pmd' >/dev/null 2>&1
+
+# The bus daemon dies under pmd: pmd stays (same MainPID), keeps its apps, and is reachable
+# again once dbus.socket has activated a new bus daemon.
+bus_loss_survived() {
+  local before pid_before bus
+  before=$(app_pids); pid_before=$(main_pid)
+  bus=$(cx systemctl show -P MainPID dbus)
+  [[ -n $bus && $bus != 0 ]] || { echo "no dbus-daemon"; return 1; }
+  cx kill -9 "$bus" || return 1
+  within 30 cx busctl call org.pmd.God1 /org/pmd/God1 org.pmd.God1.Manager Ping >/dev/null || return 1
+  [[ $(main_pid) == "$pid_before" ]] || { echo "MainPID $pid_before -> $(main_pid)"; return 1; }
+  [[ $(app_pids) == "$before" ]] || { echo "pids before: $before after: $(app_pids)"; return 1; }
+  cx journalctl -u pmd -o cat --no-pager | grep -q 'back on the bus'
+}
+check "the bus daemon dies: pmd stays, keeps its apps, and answers on the new bus" bus_loss_survived
 
 # Reboot: enabled unit and app files bring everything back.
 reboot_container
