@@ -107,6 +107,11 @@ int run_foreground(const RunOptions& options, const DaemonConfig& config) {
     EndWatcher watcher(loop, manager);
     manager.set_observer(&watcher);
 
+    // Watched (so blocked) before the first child exists: an orphan that exits early would
+    // otherwise raise a SIGCHLD nobody takes, and stay a zombie until the next one.
+    EventSource orphans;
+    if (getpid() == 1) orphans = loop.add_signal(SIGCHLD, [&](int) { reap_orphans(manager); });
+
     // No apps_dir, no dump: the file on the command line is the whole configuration.
     DeclaredApps declared(manager, {"", "", config.defaults, false});
     auto path = std::filesystem::absolute(options.file).lexically_normal();
@@ -122,8 +127,6 @@ int run_foreground(const RunOptions& options, const DaemonConfig& config) {
     auto term = loop.add_signal(SIGTERM, shutdown);
     auto interrupt = loop.add_signal(SIGINT, shutdown);
     signal(SIGPIPE, SIG_IGN);
-    EventSource orphans;
-    if (getpid() == 1) orphans = loop.add_signal(SIGCHLD, [&](int) { reap_orphans(manager); });
     int code = loop.run();
     manager.set_observer(nullptr);
     return code < 0 ? 1 : code;
