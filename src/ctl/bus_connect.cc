@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "base/quantity.h"
+#include "ctl/god_client.h"
 
 namespace pmd {
 
@@ -44,7 +45,13 @@ std::unique_ptr<sdbus::IConnection> connect_within(const BusChoice& bus, std::ch
         // running would run destructors under its feet.
         std::_Exit(3);
     }
-    if (attempt->error) std::rethrow_exception(attempt->error);
+    if (attempt->error) {
+        try {
+            std::rethrow_exception(attempt->error);
+        } catch (const sdbus::Error& e) {
+            throw CtlFailure(3, "cannot connect to " + bus.describe() + ": " + e.getMessage());
+        }
+    }
     attempt->connection->setMethodCallTimeout(limit);
     return std::move(attempt->connection);
 }

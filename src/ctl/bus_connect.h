@@ -14,7 +14,8 @@ namespace pmd {
 // systemctl's default: what a bus call may take before pmctl gives up.
 inline constexpr std::chrono::milliseconds kDefaultCallTimeout{25000};
 
-// bus.connect(), bounded by `limit`; the connection's calls default to `limit` too.
+// bus.connect(), bounded by `limit`; the connection's calls default to `limit` too. An
+// unreachable bus is a CtlFailure with exit code 3.
 // sd-bus waits 90 s for a peer that accepts but never authenticates, and its wait cannot be
 // interrupted, so the connection is made on a thread; past the limit pmctl prints why and
 // exits 3 without waiting for that thread.

@@ -22,12 +22,8 @@ GodClient::GodClient(const BusChoice& bus)
     : bus_(bus),
       short_call_(bus.call_timeout.value_or(kDefaultCallTimeout)),
       long_call_(bus.call_timeout.value_or(kLongCall)) {
-    try {
-        connection_ = connect_within(bus, short_call_);
-        manager_ = sdbus::createProxy(*connection_, kService, kManagerPath);
-    } catch (const sdbus::Error& e) {
-        throw CtlFailure(3, "cannot connect to " + bus.describe() + ": " + e.getMessage());
-    }
+    connection_ = connect_within(bus, short_call_);
+    manager_ = sdbus::createProxy(*connection_, kService, kManagerPath);
 }
 
 template <typename Call>

@@ -131,6 +131,15 @@ TEST_F(PmctlCliTest, ABusThatNeverAnswersEndsWithExit3) {
     EXPECT_THAT(r.err, HasSubstr("did not answer"));
 }
 
+TEST_F(PmctlCliTest, NoBusThereIsExit3ForEveryCommand) {
+    auto absent = "unix:path=" + (h.dir() / "absent.sock").string();
+    for (const char* verb : {"ping", "ls", "reopen-logs", "flush"}) {
+        auto r = run_command({PMCTL_BIN, "--bus", absent, verb});
+        EXPECT_EQ(r.exit_code, 3) << verb << ": " << r.err;
+        EXPECT_THAT(r.err, HasSubstr("cannot connect")) << verb;
+    }
+}
+
 TEST_F(PmctlCliTest, APmdThatNeverAnswersEndsWithExit3) {
     // The bus answers, pmd does not (stopped): the call's deadline ends it.
     ASSERT_EQ(::kill(h.pmd_pid(), SIGSTOP), 0);
