@@ -339,9 +339,9 @@ int main(int argc, char** argv) {
     logs_cmd->add_option("name", logs.name, "App name (default: every app)");
     logs_cmd->add_option("-n,--lines", logs.lines, "Lines per log file (default 15)");
     std::string timestamp_format;
-    logs_cmd->add_option("--timestamp", timestamp_format,
-                         "Accepted for PM2's hands; pmd stamps lines itself when the app sets log_date_format")
-        ->expected(0, 1);
+    // A flag (a format only as --timestamp=FORMAT), so `logs --timestamp web` keeps web as the name.
+    logs_cmd->add_flag("--timestamp", timestamp_format,
+                       "Accepted for PM2's hands; pmd stamps lines itself when the app sets log_date_format");
     logs_cmd->add_flag("-f,--follow", logs.follow, "Keep printing new lines, across rotation, until Ctrl-C");
     auto* err_flag = logs_cmd->add_flag("--err", logs.err_only, "Only stderr");
     logs_cmd->add_flag("--out", logs.out_only, "Only stdout")->excludes(err_flag);

@@ -173,6 +173,10 @@ TEST_F(PmctlCliTest, Pm2NamesJlistPrettylistPidAndLogsTimestamp) {
 
     r = h.pmctl({"logs", "p", "--timestamp", "--lines", "1"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
+    r = h.pmctl({"logs", "--timestamp=YYYY-MM-DD", "p", "--lines", "1"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    // The word after --timestamp is still the app's name, not a format.
+    EXPECT_EQ(h.pmctl({"logs", "--timestamp", "ghost", "--lines", "1"}).exit_code, 4);
 }
 
 TEST_F(PmctlCliTest, ReadyShowsDashForAppsThatNeverAskedForReadiness) {
