@@ -66,7 +66,11 @@ std::optional<std::string> interpreter_for(const std::string& script) {
         {".js", "node"}, {".cjs", "node"}, {".mjs", "node"}, {".py", "python3"},
         {".rb", "ruby"}, {".php", "php"},  {".sh", "bash"}};
     auto it = by_extension.find(std::filesystem::path(script).extension().string());
-    if (it != by_extension.end()) return it->second;
+    if (it != by_extension.end()) {
+        // Else the interpreter would start, fail, and be restarted until the app is errored.
+        if (!std::filesystem::exists(script)) throw CtlFailure(2, "start: no script '" + script + "' (as PM2: script not found)");
+        return it->second;
+    }
     // A file that cannot be executed is a script for node, as PM2 decides; a command that is
     // no file here is looked up in PATH by pmd.
     if (std::filesystem::is_regular_file(script) && ::access(script.c_str(), X_OK) != 0) return "node";

@@ -104,6 +104,12 @@ TEST_F(PmctlCliTest, StartScriptPicksTheInterpreterAndNamesTheAppAfterTheScript)
     r = h.pmctl({"start", "--", "python3", py.string()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_TRUE(h.find_app("python3"));
+
+    // A script that is not there is refused before anything starts.
+    r = h.pmctl({"start", (h.dir() / "missing.js").string()});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_THAT(r.err, HasSubstr("missing.js"));
+    EXPECT_FALSE(h.find_app("missing"));
 }
 
 TEST_F(PmctlCliTest, StartNameOfAStoppedAppStartsIt) {
