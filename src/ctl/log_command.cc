@@ -49,7 +49,7 @@ int run_logs(const BusChoice& bus, const LogsOptions& o) {
     }
     for (const auto& name : journal_apps)
         std::cerr << "pmctl: " << name << " logs to the journal only; see it with pmctl logs " << name << "\n";
-    show_log_files(files, o.lines, o.follow, color);
+    show_log_files(files, o.lines, o.follow, color, DateFormat(o.timestamp_format));
     return 0;
 }
 

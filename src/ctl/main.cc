@@ -342,10 +342,10 @@ int main(int argc, char** argv) {
     auto* logs_cmd = cli.add_subcommand("logs", "Show the last lines of every app's output (or one app's), and follow them");
     logs_cmd->add_option("name", logs.name, "App name (default: every app)");
     logs_cmd->add_option("-n,--lines", logs.lines, "Lines per log file (default 15)");
-    std::string timestamp_format;
     // A flag (a format only as --timestamp=FORMAT), so `logs --timestamp web` keeps web as the name.
-    logs_cmd->add_flag("--timestamp", timestamp_format,
-                       "Accepted for PM2's hands; pmd stamps lines itself when the app sets log_date_format");
+    logs_cmd->add_flag("--timestamp{YYYY-MM-DD-HH:mm:ss}", logs.timestamp_format,
+                       "Put the time each line is printed before it (PM2's; moment.js tokens with =FORMAT, "
+                       "default YYYY-MM-DD-HH:mm:ss)");
     logs_cmd->add_flag("-f,--follow", logs.follow, "Keep printing new lines, across rotation, until Ctrl-C");
     auto* err_flag = logs_cmd->add_flag("--err", logs.err_only, "Only stderr");
     logs_cmd->add_flag("--out", logs.out_only, "Only stdout")->excludes(err_flag);

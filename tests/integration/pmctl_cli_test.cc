@@ -159,7 +159,7 @@ TEST_F(PmctlCliTest, APmdThatNeverAnswersEndsWithExit3) {
 }
 
 TEST_F(PmctlCliTest, Pm2NamesJlistPrettylistPidAndLogsTimestamp) {
-    ASSERT_EQ(h.pmctl({"start", "-n", "p", "-i", "2", "--", "sleep", "1000"}).exit_code, 0);
+    ASSERT_EQ(h.pmctl({"start", "-n", "p", "-i", "2", "--", "sh", "-c", "echo hello; exec sleep 1000"}).exit_code, 0);
     for (const char* verb : {"jlist", "prettylist"}) {
         auto r = h.pmctl({verb});
         ASSERT_EQ(r.exit_code, 0) << verb << ": " << r.err;
@@ -177,10 +177,18 @@ TEST_F(PmctlCliTest, Pm2NamesJlistPrettylistPidAndLogsTimestamp) {
     EXPECT_EQ(printed, expected);
     EXPECT_EQ(h.pmctl({"pid", "ghost"}).exit_code, 4);
 
+    // Each line gets the time it is printed, after its prefix, in PM2's default format or the one given.
+    ASSERT_TRUE(h.wait_until([&] {
+        auto logs = h.pmctl({"logs", "p", "--lines", "1"});
+        return logs.out.find("hello") != std::string::npos;
+    }));
     r = h.pmctl({"logs", "p", "--timestamp", "--lines", "1"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    r = h.pmctl({"logs", "--timestamp=YYYY-MM-DD", "p", "--lines", "1"});
+    EXPECT_THAT(r.out, ::testing::ContainsRegex("\\| [0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{2}:[0-9]{2}:[0-9]{2} hello"));
+    r = h.pmctl({"logs", "--timestamp=[at] YYYY", "p", "--lines", "1"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(r.out, ::testing::ContainsRegex("\\| at [0-9]{4} hello"));
+    EXPECT_THAT(h.pmctl({"logs", "p", "--lines", "1"}).out, Not(HasSubstr("at ")));
     // The word after --timestamp is still the app's name, not a format.
     EXPECT_EQ(h.pmctl({"logs", "--timestamp", "ghost", "--lines", "1"}).exit_code, 4);
 }
