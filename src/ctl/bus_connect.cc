@@ -1,6 +1,9 @@
 #include "ctl/bus_connect.h"
 
+#include <systemd/sd-bus.h>
+
 #include <condition_variable>
+#include <cstring>
 #include <cstdlib>
 #include <exception>
 #include <iostream>
@@ -11,6 +14,26 @@
 #include "ctl/god_client.h"
 
 namespace pmd {
+namespace {
+
+// sdbus-c++ 1.2 leaks its sd_bus when a bus at an address cannot be opened; opening it here
+// first, owned, turns the common failure (no socket there, refused) into a message without
+// the leak. sd_bus_start only connects the socket: it never waits for the peer.
+void check_address_opens(const BusChoice& bus) {
+    // unixexec: would start its program twice.
+    if (bus.address.empty() || bus.address.find("unixexec:") != std::string::npos) return;
+    // Closed without a flush: a flush would wait for the peer to authenticate.
+    std::unique_ptr<sd_bus, decltype(&sd_bus_close_unref)> probe(nullptr, sd_bus_close_unref);
+    sd_bus* raw = nullptr;
+    int r = sd_bus_new(&raw);
+    probe.reset(raw);
+    if (r >= 0) r = sd_bus_set_address(raw, bus.address.c_str());
+    if (r >= 0) r = sd_bus_set_bus_client(raw, 1);
+    if (r >= 0) r = sd_bus_start(raw);
+    if (r < 0) throw CtlFailure(3, "cannot connect to " + bus.describe() + ": " + std::strerror(-r));
+}
+
+}  // namespace
 
 std::unique_ptr<sdbus::IConnection> connect_within(const BusChoice& bus, std::chrono::milliseconds limit) {
     // Shared with the connecting thread, which may outlive this call when the bus hangs.
@@ -21,6 +44,7 @@ std::unique_ptr<sdbus::IConnection> connect_within(const BusChoice& bus, std::ch
         std::unique_ptr<sdbus::IConnection> connection;
         std::exception_ptr error;
     };
+    check_address_opens(bus);
     auto attempt = std::make_shared<Attempt>();
     std::thread([attempt, bus] {
         std::unique_ptr<sdbus::IConnection> connection;
