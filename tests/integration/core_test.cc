@@ -200,7 +200,10 @@ TEST_F(CoreTest, GrandchildrenOfACrashedInstanceDieBeforeItsReplacement) {
 }
 
 TEST_F(CoreTest, SignalReachesTheApp) {
-    h.start_app(spec("trap", {"sh", "-c", "trap 'exit 42' USR2; while :; do sleep 0.1; done"}));
+    auto armed = h.dir() / "armed";
+    h.start_app(spec("trap", {"sh", "-c", "trap 'exit 42' USR2; touch " + armed.string() + "; while :; do sleep 0.1; done"}));
+    // A USR2 that arrives before the trap is set kills sh instead of making it exit 42.
+    ASSERT_TRUE(h.wait_until([&] { return std::filesystem::exists(armed); }));
     auto r = h.pmctl({"signal", "SIGUSR2", "trap"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     ASSERT_TRUE(h.wait_until([&] { return !h.exits().empty(); }));
