@@ -6,7 +6,7 @@ _pmctl_bus_args() {
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
             --system | --user) printf '%s\n' "${words[i]}" ;;
-            --bus | -H | --host) printf '%s\n%s\n' "${words[i]}" "${words[i + 1]}" ;;
+            --bus | -H | --host | --timeout) printf '%s\n%s\n' "${words[i]}" "${words[i + 1]}" ;;
         esac
     done
 }
@@ -22,12 +22,12 @@ _pmctl() {
     local cur prev words cword
     _init_completion -n = || return
 
-    local commands="start stop restart delete ls describe signal ping logs reload scale save
-        resurrect daemon-reload daemon-reexec import"
-    local global_opts="--system --user --bus -H --host -h --help"
+    local commands="start stop restart delete ls jlist prettylist pid describe signal ping logs
+        flush reopen-logs monit reload scale save resurrect daemon-reload daemon-reexec import"
+    local global_opts="--system --user --bus -H --host --timeout -h --help --version"
 
     case $prev in
-        --bus) return ;;
+        --bus | --timeout) return ;;
         -H | --host) _known_hosts_real -a -- "$cur"; return ;;
         --cwd) _filedir -d; return ;;
         --user)
@@ -49,7 +49,7 @@ _pmctl() {
     local i cmd="" cmd_index=0
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
-            --bus | -H | --host) ((i++)) ;;
+            --bus | -H | --host | --timeout) ((i++)) ;;
             -*) ;;
             *) cmd=${words[i]}; cmd_index=$i; break ;;
         esac
@@ -83,7 +83,9 @@ _pmctl() {
                     --no-autorestart --cron-restart --max-memory-restart --watch
                     --ignore-watch --watch-delay --" -- "$cur"))
             else
-                _filedir toml
+                # PM2's forms: an app file, a script, or the name of an app pmd has.
+                _filedir
+                COMPREPLY+=($(compgen -W "$(_pmctl_apps)" -- "$cur"))
             fi
             ;;
         stop | restart | delete | reload)
@@ -106,7 +108,14 @@ _pmctl() {
                 COMPREPLY=($(compgen -W "$(_pmctl_apps)" -- "$cur"))
             fi
             ;;
-        scale | logs)
+        logs)
+            if [[ $cur == -* ]]; then
+                COMPREPLY=($(compgen -W "-n --lines -f --follow --err --out --timestamp" -- "$cur"))
+            elif ((cword == cmd_index + 1)); then
+                COMPREPLY=($(compgen -W "$(_pmctl_apps)" -- "$cur"))
+            fi
+            ;;
+        scale | pid)
             if ((cword == cmd_index + 1)); then
                 COMPREPLY=($(compgen -W "$(_pmctl_apps)" -- "$cur"))
             fi

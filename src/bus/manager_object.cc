@@ -116,6 +116,8 @@ std::vector<std::map<std::string, sdbus::Variant>> ManagerObject::ListApps() {
             d["restarts"] = sdbus::Variant(app->restarts());
             d["path"] = sdbus::Variant(sdbus::ObjectPath(app_object_path(app->spec.name)));
             d["cgroup"] = sdbus::Variant(app->cgroup.relative());
+            // Whether READY=1 decides readiness, so a listing can leave readiness out otherwise.
+            d["wait_ready"] = sdbus::Variant(app->spec.wait_ready);
             if (app->next_cron_usec) d["next_cron_restart_usec"] = sdbus::Variant(app->next_cron_usec);
             d["instances"] = sdbus::Variant(instance_dicts(manager_, *app));
             out.push_back(std::move(d));

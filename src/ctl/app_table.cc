@@ -64,6 +64,8 @@ std::string render_app_table(const std::vector<VariantDict>& apps) {
         auto name = get_or<std::string>(app, "name", "?");
         auto user = get_or<std::string>(app, "user", "");
         auto instances = get_or<std::vector<VariantDict>>(app, "instances", {});
+        // An app that never asked for readiness has none to show; a pmd that does not say shows it.
+        bool asks_readiness = get_or<bool>(app, "wait_ready", true);
         for (const auto& inst : instances) {
             auto state = get_or<std::string>(inst, "state", "?");
             auto pid = get_or<int32_t>(inst, "pid", 0);
@@ -73,7 +75,7 @@ std::string render_app_table(const std::vector<VariantDict>& apps) {
             std::string id = std::to_string(get_or<uint32_t>(inst, "index", 0));
             if (get_or<bool>(inst, "incoming", false)) id += "+";  // a reload's replacement, not serving yet
             rows.push_back({name, id, pid ? std::to_string(pid) : "-", state,
-                            running ? (get_or<bool>(inst, "ready", false) ? "yes" : "no") : "-",
+                            running && asks_readiness ? (get_or<bool>(inst, "ready", false) ? "yes" : "no") : "-",
                             std::to_string(get_or<uint32_t>(inst, "restarts", 0)),
                             running ? format_duration(std::chrono::milliseconds(get_or<uint64_t>(inst, "uptime_ms", 0))) : "-",
                             running ? percent(get_or<double>(inst, "cpu_percent", 0)) : "-",

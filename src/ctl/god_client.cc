@@ -3,6 +3,8 @@
 #include <chrono>
 #include <thread>
 
+#include "ctl/bus_connect.h"
+
 namespace pmd {
 namespace {
 
@@ -10,19 +12,18 @@ constexpr const char* kService = "org.pmd.God1";
 constexpr const char* kManagerPath = "/org/pmd/God1";
 constexpr const char* kManager = "org.pmd.God1.Manager";
 constexpr const char* kApp = "org.pmd.God1.App";
-// Stop waits for kill_timeout of every instance; the daemon bounds that, not the client.
+// Stop waits for kill_timeout of every instance; the daemon bounds that, not the client,
+// unless the user said how long to wait.
 constexpr std::chrono::minutes kLongCall{30};
-constexpr std::chrono::seconds kShortCall{25};
 
 }  // namespace
 
-GodClient::GodClient(const BusChoice& bus) : bus_(bus) {
-    try {
-        connection_ = bus.connect();
-        manager_ = sdbus::createProxy(*connection_, kService, kManagerPath);
-    } catch (const sdbus::Error& e) {
-        throw CtlFailure(3, "cannot connect to " + bus.describe() + ": " + e.getMessage());
-    }
+GodClient::GodClient(const BusChoice& bus)
+    : bus_(bus),
+      short_call_(bus.call_timeout.value_or(kDefaultCallTimeout)),
+      long_call_(bus.call_timeout.value_or(kLongCall)) {
+    connection_ = connect_within(bus, short_call_);
+    manager_ = sdbus::createProxy(*connection_, kService, kManagerPath);
 }
 
 template <typename Call>
@@ -33,6 +34,8 @@ auto GodClient::call(Call&& c) -> decltype(c()) {
         const std::string& name = e.getName();
         if (name == "org.freedesktop.DBus.Error.ServiceUnknown" || name == "org.freedesktop.DBus.Error.NameHasNoOwner")
             throw CtlFailure(3, "pmd is not running on " + bus_.describe() + " (nobody owns org.pmd.God1 there)");
+        if (name == "org.freedesktop.DBus.Error.Timeout" || name == "org.freedesktop.DBus.Error.NoReply")
+            throw CtlFailure(3, "pmd did not answer on " + bus_.describe() + " in time (--timeout sets how long to wait)");
         if (name.rfind("org.pmd.God1.Error.", 0) == 0) {
             int code = name == "org.pmd.God1.Error.NoSuchApp" ? 4 : 1;
             throw CtlFailure(code, e.getMessage());
@@ -44,27 +47,27 @@ auto GodClient::call(Call&& c) -> decltype(c()) {
 sdbus::ObjectPath GodClient::start_app(const VariantDict& spec) {
     return call([&] {
         sdbus::ObjectPath path;
-        manager_->callMethod("StartApp").onInterface(kManager).withTimeout(kShortCall).withArguments(spec).storeResultsTo(path);
+        manager_->callMethod("StartApp").onInterface(kManager).withTimeout(short_call_).withArguments(spec).storeResultsTo(path);
         return path;
     });
 }
 
 void GodClient::act(const std::string& method, const std::string& name) {
-    call([&] { manager_->callMethod(method).onInterface(kManager).withTimeout(kLongCall).withArguments(name); });
+    call([&] { manager_->callMethod(method).onInterface(kManager).withTimeout(long_call_).withArguments(name); });
 }
 
 void GodClient::signal(const std::string& name, int signal) {
-    call([&] { manager_->callMethod("Signal").onInterface(kManager).withTimeout(kShortCall).withArguments(name, signal); });
+    call([&] { manager_->callMethod("Signal").onInterface(kManager).withTimeout(short_call_).withArguments(name, signal); });
 }
 
 void GodClient::scale(const std::string& name, uint32_t instances) {
-    call([&] { manager_->callMethod("Scale").onInterface(kManager).withTimeout(kLongCall).withArguments(name, instances); });
+    call([&] { manager_->callMethod("Scale").onInterface(kManager).withTimeout(long_call_).withArguments(name, instances); });
 }
 
 std::vector<VariantDict> GodClient::list_apps() {
     return call([&] {
         std::vector<VariantDict> apps;
-        manager_->callMethod("ListApps").onInterface(kManager).withTimeout(kShortCall).storeResultsTo(apps);
+        manager_->callMethod("ListApps").onInterface(kManager).withTimeout(short_call_).storeResultsTo(apps);
         return apps;
     });
 }
@@ -72,7 +75,7 @@ std::vector<VariantDict> GodClient::list_apps() {
 VariantDict GodClient::describe(const std::string& name) {
     return call([&] {
         VariantDict props;
-        manager_->callMethod("DescribeApp").onInterface(kManager).withTimeout(kShortCall).withArguments(name).storeResultsTo(props);
+        manager_->callMethod("DescribeApp").onInterface(kManager).withTimeout(short_call_).withArguments(name).storeResultsTo(props);
         return props;
     });
 }
@@ -80,7 +83,7 @@ VariantDict GodClient::describe(const std::string& name) {
 std::string GodClient::ping() {
     return call([&] {
         std::string version;
-        manager_->callMethod("Ping").onInterface(kManager).withTimeout(kShortCall).storeResultsTo(version);
+        manager_->callMethod("Ping").onInterface(kManager).withTimeout(short_call_).storeResultsTo(version);
         return version;
     });
 }
@@ -89,7 +92,7 @@ std::vector<sdbus::ObjectPath> GodClient::start_file(const std::string& absolute
                                                     const std::vector<std::string>& only) {
     return call([&] {
         std::vector<sdbus::ObjectPath> apps;
-        manager_->callMethod("StartFile").onInterface(kManager).withTimeout(kShortCall)
+        manager_->callMethod("StartFile").onInterface(kManager).withTimeout(short_call_)
             .withArguments(absolute_path, profile, only).storeResultsTo(apps);
         return apps;
     });
@@ -98,7 +101,7 @@ std::vector<sdbus::ObjectPath> GodClient::start_file(const std::string& absolute
 std::string GodClient::save() {
     return call([&] {
         std::string path;
-        manager_->callMethod("Save").onInterface(kManager).withTimeout(kShortCall).storeResultsTo(path);
+        manager_->callMethod("Save").onInterface(kManager).withTimeout(short_call_).storeResultsTo(path);
         return path;
     });
 }
@@ -106,7 +109,7 @@ std::string GodClient::save() {
 std::vector<std::string> GodClient::resurrect() {
     return call([&] {
         std::vector<std::string> started;
-        manager_->callMethod("Resurrect").onInterface(kManager).withTimeout(kShortCall).storeResultsTo(started);
+        manager_->callMethod("Resurrect").onInterface(kManager).withTimeout(short_call_).storeResultsTo(started);
         return started;
     });
 }
@@ -115,7 +118,7 @@ std::string GodClient::owner_of_name() {
     auto dbus = sdbus::createProxy(*connection_, "org.freedesktop.DBus", "/org/freedesktop/DBus");
     try {
         std::string owner;
-        dbus->callMethod("GetNameOwner").onInterface("org.freedesktop.DBus").withArguments(std::string(kService))
+        dbus->callMethod("GetNameOwner").onInterface("org.freedesktop.DBus").withTimeout(short_call_).withArguments(std::string(kService))
             .storeResultsTo(owner);
         return owner;
     } catch (const sdbus::Error&) {
@@ -125,7 +128,7 @@ std::string GodClient::owner_of_name() {
 
 void GodClient::daemon_reexec() {
     std::string before = owner_of_name();
-    call([&] { manager_->callMethod("Reexecute").onInterface(kManager).withTimeout(kShortCall); });
+    call([&] { manager_->callMethod("Reexecute").onInterface(kManager).withTimeout(short_call_); });
     // The reply comes before the exec; done is when the new pmd owns the name again (a new
     // connection, so a new unique name) and answers.
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
@@ -144,7 +147,7 @@ VariantDict GodClient::daemon_reload() {
     // Removed and changed apps are stopped first: as long as a stop.
     return call([&] {
         VariantDict summary;
-        manager_->callMethod("DaemonReload").onInterface(kManager).withTimeout(kLongCall).storeResultsTo(summary);
+        manager_->callMethod("DaemonReload").onInterface(kManager).withTimeout(long_call_).storeResultsTo(summary);
         return summary;
     });
 }

@@ -51,6 +51,8 @@ private:
     auto call(Call&& c) -> decltype(c());
 
     BusChoice bus_;
+    std::chrono::milliseconds short_call_;  // answers pmd gives at once
+    std::chrono::milliseconds long_call_;   // stop, restart, scale, daemon-reload: as long as stops take
     std::unique_ptr<sdbus::IConnection> connection_;
     std::unique_ptr<sdbus::IProxy> manager_;
 };

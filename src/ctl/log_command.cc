@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "ctl/bus_connect.h"
 #include "ctl/god_client.h"
 #include "ctl/journal_logs.h"
 #include "ctl/log_files.h"
@@ -48,7 +49,7 @@ int run_logs(const BusChoice& bus, const LogsOptions& o) {
     }
     for (const auto& name : journal_apps)
         std::cerr << "pmctl: " << name << " logs to the journal only; see it with pmctl logs " << name << "\n";
-    show_log_files(files, o.lines, o.follow, color);
+    show_log_files(files, o.lines, o.follow, color, DateFormat(o.timestamp_format));
     return 0;
 }
 
@@ -60,7 +61,7 @@ int run_flush(const BusChoice& bus, const std::string& name) {
 }
 
 int run_reopen_logs(const BusChoice& bus) {
-    auto connection = bus.connect();
+    auto connection = connect_within(bus, bus.call_timeout.value_or(kDefaultCallTimeout));
     auto proxy = sdbus::createProxy(*connection, "org.pmd.God1", "/org/pmd/God1");
     try {
         proxy->callMethod("ReopenLogs").onInterface("org.pmd.God1.Manager");

@@ -14,6 +14,7 @@ struct LogsOptions {
     bool follow = false;
     bool err_only = false;
     bool out_only = false;
+    std::string timestamp_format;  // moment.js tokens, as pm2 logs --timestamp; empty: no stamp
 };
 
 int run_logs(const BusChoice& bus, const LogsOptions& options);

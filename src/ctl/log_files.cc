@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -69,10 +70,22 @@ std::vector<std::string> last_lines(const std::string& path, size_t n) {
 
 namespace {
 
+void print_line(const std::string& prefix, std::string_view line, const DateFormat& stamp) {
+    std::string out = prefix;
+    if (!stamp.empty()) {
+        stamp.append(out, std::chrono::system_clock::now());
+        out += ' ';
+    }
+    out += line;
+    out += '\n';
+    std::cout << out;
+}
+
 // One followed file: an open fd at our read offset, and its inode to notice a rotation.
 struct Follower {
     FollowedLog log;
     std::string prefix;
+    const DateFormat* stamp = nullptr;
     UniqueFd fd;
     ino_t inode = 0;
     off_t offset = 0;
@@ -100,7 +113,7 @@ struct Follower {
         }
         size_t start = 0;
         for (size_t nl; (nl = partial.find('\n', start)) != std::string::npos; start = nl + 1)
-            std::cout << prefix << std::string_view(partial).substr(start, nl - start) << '\n';
+            print_line(prefix, std::string_view(partial).substr(start, nl - start), *stamp);
         partial.erase(0, start);
     }
     void check() {
@@ -122,11 +135,11 @@ struct Follower {
 
 }  // namespace
 
-void show_log_files(const std::vector<FollowedLog>& logs, size_t n, bool follow, bool color) {
+void show_log_files(const std::vector<FollowedLog>& logs, size_t n, bool follow, bool color, const DateFormat& stamp) {
     if (!follow) {
         for (const auto& log : logs) {
             std::string prefix = log_prefix(log.app, log.instance, log.stream, color);
-            for (const auto& line : last_lines(log.path, n)) std::cout << prefix << line << '\n';
+            for (const auto& line : last_lines(log.path, n)) print_line(prefix, line, stamp);
         }
         std::cout.flush();
         return;
@@ -144,6 +157,7 @@ void show_log_files(const std::vector<FollowedLog>& logs, size_t n, bool follow,
         Follower f;
         f.log = log;
         f.prefix = log_prefix(log.app, log.instance, log.stream, color);
+        f.stamp = &stamp;
         f.open_at_end(true);
         followers.push_back(std::move(f));
         dirs.insert(std::filesystem::path(log.path).parent_path().string());
@@ -154,7 +168,7 @@ void show_log_files(const std::vector<FollowedLog>& logs, size_t n, bool follow,
             throw std::runtime_error("cannot follow logs in " + dir + ": " + std::strerror(errno) +
                                      " (can you read that directory? try as root or a member of the log group)");
     for (const auto& f : followers)
-        for (const auto& line : last_lines_before(f.fd.get(), f.offset, n)) std::cout << f.prefix << line << '\n';
+        for (const auto& line : last_lines_before(f.fd.get(), f.offset, n)) print_line(f.prefix, line, stamp);
     for (auto& f : followers) f.check();  // what was written before the watches were added
     std::cout.flush();
     for (;;) {

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "logs/date_format.h"
+
 namespace pmd {
 
 struct FollowedLog {
@@ -22,7 +24,9 @@ std::string log_prefix(const std::string& app, int32_t instance, const std::stri
 std::vector<std::string> last_lines(const std::string& path, size_t n);
 
 // Prints the last n lines of every file, then, with follow, new lines as they are written
-// until interrupted. Throws std::runtime_error naming a file that cannot be watched.
-void show_log_files(const std::vector<FollowedLog>& logs, size_t n, bool follow, bool color);
+// until interrupted. A non-empty stamp puts the time each line is printed after its prefix
+// (pm2 logs --timestamp: log files keep no time of their own). Throws std::runtime_error
+// naming a file that cannot be watched.
+void show_log_files(const std::vector<FollowedLog>& logs, size_t n, bool follow, bool color, const DateFormat& stamp = {});
 
 }  // namespace pmd

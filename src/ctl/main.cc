@@ -8,7 +8,9 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <algorithm>
 #include <iostream>
+#include <map>
 #include <optional>
 
 #include "base/error.h"
@@ -16,6 +18,7 @@
 #include "base/signal_name.h"
 #include "bus/spec_codec.h"
 #include "config/app_file.h"
+#include "config/did_you_mean.h"
 #include "ctl/app_table.h"
 #include "ctl/god_client.h"
 #include "ctl/import_command.h"
@@ -46,13 +49,43 @@ struct StartOptions {
     bool watch = false;
     std::vector<std::string> ignore_watch;
     std::vector<std::string> only;
-    std::vector<std::string> command;
+    std::vector<std::string> positionals;  // before `--`: an app file, an app's name, or a script and its arguments
+    std::vector<std::string> app_command;  // after `--`: the app's, never parsed as pmctl's
 };
 
-bool looks_like_app_file(const std::vector<std::string>& command) {
-    if (command.size() != 1) return false;
-    const auto& p = command.front();
+// `pmctl start FILE.toml`: pmd reads the file.
+bool looks_like_app_file(const StartOptions& o) {
+    if (o.positionals.size() != 1 || !o.app_command.empty()) return false;
+    const auto& p = o.positionals.front();
     return p.ends_with(".toml") && std::filesystem::is_regular_file(p);
+}
+
+// PM2's interpreters by extension (PM2 says `python`; Debian has only python3).
+std::optional<std::string> interpreter_for(const std::string& script) {
+    static const std::map<std::string, std::string> by_extension{
+        {".js", "node"}, {".cjs", "node"}, {".mjs", "node"}, {".py", "python3"},
+        {".rb", "ruby"}, {".php", "php"},  {".sh", "bash"}};
+    auto it = by_extension.find(std::filesystem::path(script).extension().string());
+    if (it != by_extension.end()) {
+        // Else the interpreter would start, fail, and be restarted until the app is errored.
+        if (!std::filesystem::exists(script)) throw CtlFailure(2, "start: no script '" + script + "' (as PM2: script not found)");
+        return it->second;
+    }
+    // A file that cannot be executed is a script for node, as PM2 decides; a command that is
+    // no file here is looked up in PATH by pmd.
+    if (std::filesystem::is_regular_file(script) && ::access(script.c_str(), X_OK) != 0) return "node";
+    return std::nullopt;
+}
+
+// What the app runs: `-- CMD [ARG...]` as given, or PM2's `SCRIPT [ARG...] [-- ARG...]` with the
+// script's interpreter in front.
+std::vector<std::string> app_command(const StartOptions& o) {
+    if (o.positionals.empty()) return o.app_command;
+    std::vector<std::string> command;
+    if (auto interpreter = interpreter_for(o.positionals.front())) command.push_back(*interpreter);
+    command.insert(command.end(), o.positionals.begin(), o.positionals.end());
+    command.insert(command.end(), o.app_command.begin(), o.app_command.end());
+    return command;
 }
 
 std::string checked_duration(const std::string& flag, const std::string& text) {
@@ -63,13 +96,18 @@ std::string checked_duration(const std::string& flag, const std::string& text) {
 
 VariantDict spec_from_flags(const StartOptions& o) {
     VariantDict spec;
+    std::vector<std::string> command = app_command(o);
+    if (command.empty()) throw CtlFailure(2, "start: what to run? pmctl start SCRIPT, pmctl start FILE.toml or pmctl start [OPTIONS] -- CMD [ARG...]");
+    // PM2 names an app after the first word the user typed: `server.py` is "server", and
+    // `python3 -- server.py` (pmctl: `-- python3 server.py`) is "python3".
+    const std::string& first_word = o.positionals.empty() ? o.app_command.front() : o.positionals.front();
     std::string name = o.name;
     if (name.empty()) {
-        name = std::filesystem::path(o.command.front()).stem().string();
-        if (name.empty()) throw CtlFailure(2, "cannot derive an app name from '" + o.command.front() + "'; pass -n NAME");
+        name = std::filesystem::path(first_word).stem().string();
+        if (name.empty()) throw CtlFailure(2, "cannot derive an app name from '" + first_word + "'; pass -n NAME");
     }
     spec["name"] = sdbus::Variant(name);
-    spec["command"] = sdbus::Variant(o.command);
+    spec["command"] = sdbus::Variant(command);
     std::string cwd = o.cwd.empty() ? std::filesystem::current_path().string()
                                     : std::filesystem::absolute(o.cwd).lexically_normal().string();
     spec["cwd"] = sdbus::Variant(cwd);
@@ -123,7 +161,7 @@ int start_file(pmd::GodClient& client, const StartOptions& o) {
         if (e.find('=') != std::string::npos) throw CtlFailure(2, "--env KEY=VALUE does not go with an app file; put env in the file");
         profile = e;
     }
-    auto path = std::filesystem::absolute(o.command.front()).lexically_normal().string();
+    auto path = std::filesystem::absolute(o.positionals.front()).lexically_normal().string();
     for (const auto& app : client.start_file(path, profile, o.only)) {
         char* name = nullptr;
         bool decoded = sd_bus_path_decode(app.c_str(), "/org/pmd/God1/app", &name) > 0 && name;
@@ -156,6 +194,63 @@ int print_reload(const VariantDict& summary) {
     return code;
 }
 
+// The verb of a command line CLI11 refused, if it names no command: the first word that is
+// neither an option nor the value of one of pmctl's own options.
+std::optional<std::string> unknown_verb(CLI::App& cli, const std::vector<std::string>& args) {
+    static const std::vector<std::string> takes_value{"--bus", "-H", "--host", "--timeout"};
+    for (size_t i = 0; i < args.size(); ++i) {
+        const auto& arg = args[i];
+        if (std::find(takes_value.begin(), takes_value.end(), arg) != takes_value.end()) {
+            ++i;
+            continue;
+        }
+        if (arg.starts_with("-")) continue;
+        for (auto* sub : cli.get_subcommands([](CLI::App*) { return true; })) {
+            if (sub->check_name(arg)) return std::nullopt;
+        }
+        return arg;
+    }
+    return std::nullopt;
+}
+
+std::string did_you_mean_command(CLI::App& cli, const std::string& word) {
+    std::vector<std::string> names;
+    for (auto* sub : cli.get_subcommands([](CLI::App*) { return true; })) {
+        names.push_back(sub->get_name());
+        for (const auto& alias : sub->get_aliases()) names.push_back(alias);
+    }
+    std::vector<std::string_view> candidates(names.begin(), names.end());
+    return pmd::did_you_mean_suffix(word, candidates);
+}
+
+void print_json_list(const std::vector<VariantDict>& apps) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& app : apps) out.push_back(pmd::variant_map_to_json(app));
+    std::cout << out.dump(2) << "\n";
+}
+
+// pm2 pid: the pids of an app's running instances (or every app's), one a line.
+int print_pids(const std::vector<VariantDict>& apps, const std::string& name) {
+    bool found = name.empty();
+    for (const auto& app : apps) {
+        if (!name.empty() && app.at("name").get<std::string>() != name) continue;
+        found = true;
+        for (const auto& instance : app.at("instances").get<std::vector<VariantDict>>()) {
+            auto pid = instance.find("pid");
+            if (pid != instance.end() && pid->second.get<int32_t>() > 0) std::cout << pid->second.get<int32_t>() << "\n";
+        }
+    }
+    if (!found) throw CtlFailure(4, "no app named '" + name + "'");
+    return 0;
+}
+
+// The app named `name`, if pmd has one.
+std::optional<VariantDict> find_app(const std::vector<VariantDict>& apps, const std::string& name) {
+    for (const auto& app : apps)
+        if (app.at("name").get<std::string>() == name) return app;
+    return std::nullopt;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -171,10 +266,15 @@ int main(int argc, char** argv) {
     system_flag->excludes(user_flag)->excludes(bus_opt)->excludes(host_opt);
     user_flag->excludes(bus_opt)->excludes(host_opt);
     bus_opt->excludes(host_opt);
+    std::string timeout_text;
+    cli.add_option("--timeout", timeout_text,
+                   "How long to wait for the bus and for each answer of pmd (default 25s; stop, restart, "
+                   "scale and daemon-reload wait as long as stopping takes)");
 
     StartOptions start;
-    auto* start_cmd = cli.add_subcommand("start", "Start an app: pmctl start [OPTIONS] -- CMD [ARG...], or pmctl start FILE.toml");
-    start_cmd->add_option("-n,--name", start.name, "App name (default: the command's base name)");
+    auto* start_cmd = cli.add_subcommand("start", "Start an app: pmctl start [OPTIONS] -- CMD [ARG...], pmctl start SCRIPT "
+                                                  "[OPTIONS] [-- ARG...], pmctl start FILE.toml, or pmctl start NAME (a stopped app)");
+    start_cmd->add_option("-n,--name", start.name, "App name (default: the script's or command's base name without extension)");
     start_cmd->add_option("-i,--instances", start.instances, "Number of instances, or 'max' for one per CPU");
     start_cmd->add_option("--cwd", start.cwd, "Working directory (default: the current one)");
     start_cmd->add_option("--env", start.env, "Environment KEY=VALUE (repeatable); with an app file: the env_<profile> to use");
@@ -199,7 +299,9 @@ int main(int argc, char** argv) {
     start_cmd->add_option("--ignore-watch", start.ignore_watch, "Glob not watched (repeatable)");
     start_cmd->add_option("--watch-delay", start.watch_delay, "Quiet time after the last change before restarting (default 1s)");
     start_cmd->add_option("--only", start.only, "With an app file: start only these apps")->delimiter(',');
-    start_cmd->add_option("command", start.command, "The command and its arguments, after --")->required();
+    start_cmd->add_option("script", start.positionals,
+                          "An app file (.toml), a stopped app's name, or a script and its arguments (interpreter from "
+                          "the extension: .js node, .py python3, .rb ruby, .php php, .sh bash); after --: the command");
 
     std::string target;
     std::vector<std::pair<CLI::App*, std::string>> actions;
@@ -221,6 +323,11 @@ int main(int argc, char** argv) {
     ls_cmd->alias("list");
     ls_cmd->alias("status");
     ls_cmd->add_flag("--json", json, "Print JSON: an array of apps with their instances");
+    auto* jlist_cmd = cli.add_subcommand("jlist", "pmctl ls --json (PM2's name)");
+    auto* prettylist_cmd = cli.add_subcommand("prettylist", "pmctl ls --json, indented (PM2's name)");
+    std::string pid_name;
+    auto* pid_cmd = cli.add_subcommand("pid", "Print the pids of an app's running instances (or every app's), one a line");
+    pid_cmd->add_option("name", pid_name, "App name (default: every app)");
     auto* describe_cmd = cli.add_subcommand("describe", "Show everything pmd knows about an app");
     describe_cmd->alias("show");
     describe_cmd->add_option("name", target, "App name")->required();
@@ -235,6 +342,10 @@ int main(int argc, char** argv) {
     auto* logs_cmd = cli.add_subcommand("logs", "Show the last lines of every app's output (or one app's), and follow them");
     logs_cmd->add_option("name", logs.name, "App name (default: every app)");
     logs_cmd->add_option("-n,--lines", logs.lines, "Lines per log file (default 15)");
+    // A flag (a format only as --timestamp=FORMAT), so `logs --timestamp web` keeps web as the name.
+    logs_cmd->add_flag("--timestamp{YYYY-MM-DD-HH:mm:ss}", logs.timestamp_format,
+                       "Put the time each line is printed before it (PM2's; moment.js tokens with =FORMAT, "
+                       "default YYYY-MM-DD-HH:mm:ss)");
     logs_cmd->add_flag("-f,--follow", logs.follow, "Keep printing new lines, across rotation, until Ctrl-C");
     auto* err_flag = logs_cmd->add_flag("--err", logs.err_only, "Only stderr");
     logs_cmd->add_flag("--out", logs.out_only, "Only stdout")->excludes(err_flag);
@@ -256,10 +367,37 @@ int main(int argc, char** argv) {
     std::string import_file;
     auto* import_cmd = cli.add_subcommand("import", "Convert a PM2 ecosystem file to a pmd app file (TOML on stdout, notes on stderr)");
     import_cmd->add_option("file", import_file, "ecosystem.config.js, .cjs, .mjs or .json")->required();
+    // Everything after the first `--` is the app's: CLI11 would go on reading a subcommand's
+    // options there (`-- sh -c CMD` gave the app's -c to --cron-restart), so it never sees it.
+    std::vector<std::string> args(argv + 1, argv + argc);
+    auto dashdash = std::find(args.begin(), args.end(), "--");
+    std::vector<std::string> ours(args.begin(), dashdash);
+    if (dashdash != args.end()) start.app_command.assign(dashdash + 1, args.end());
     try {
-        cli.parse(argc, argv);
+        std::vector<std::string> reversed(ours.rbegin(), ours.rend());  // CLI11 takes them last first
+        cli.parse(reversed);
+        if (dashdash != args.end() && !start_cmd->parsed())
+            throw CtlFailure(2, "'--' (the app's command follows) only goes with pmctl start");
     } catch (const CLI::ParseError& e) {
-        return cli.exit(e);
+        if (e.get_exit_code() == 0) return cli.exit(e);  // --help, --version
+        if (auto verb = unknown_verb(cli, ours)) {
+            std::cerr << "pmctl: unknown command '" << *verb << "'" << did_you_mean_command(cli, *verb)
+                      << "; pmctl --help lists them\n";
+            return 2;
+        }
+        cli.exit(e);
+        return 2;  // README's exit code for any usage error, whatever CLI11's own code
+    } catch (const CtlFailure& e) {
+        std::cerr << "pmctl: " << e.what() << "\n";
+        return e.exit_code;
+    }
+    if (!timeout_text.empty()) {
+        auto timeout = pmd::parse_duration(timeout_text);
+        if (!timeout || timeout->count() <= 0) {
+            std::cerr << "pmctl: --timeout: '" << timeout_text << "' is not a duration (examples: 1600, 500ms, 5s, 1m30s)\n";
+            return 2;
+        }
+        bus.call_timeout = *timeout;
     }
 
     try {
@@ -270,7 +408,18 @@ int main(int argc, char** argv) {
         if (import_cmd->parsed()) return pmd::run_import(import_file);
         pmd::GodClient client(bus);
         if (start_cmd->parsed()) {
-            if (looks_like_app_file(start.command)) return start_file(client, start);
+            if (looks_like_app_file(start)) return start_file(client, start);
+            // PM2's `start NAME` of an app it has: start it again rather than refuse the name.
+            if (start.positionals.size() == 1 && start.app_command.empty() &&
+                !std::filesystem::exists(start.positionals.front())) {
+                if (auto app = find_app(client.list_apps(), start.positionals.front())) {
+                    const auto& name = start.positionals.front();
+                    bool was_online = app->at("state").get<std::string>() == "online";
+                    client.act("Restart", name);
+                    std::cout << (was_online ? "Restarted " : "Started ") << name << "\n";
+                    return 0;
+                }
+            }
             VariantDict spec = spec_from_flags(start);
             client.start_app(spec);
             std::cout << "Started " << spec["name"].get<std::string>() << "\n";
@@ -303,15 +452,15 @@ int main(int argc, char** argv) {
         }
         if (ls_cmd->parsed()) {
             auto apps = client.list_apps();
-            if (json) {
-                nlohmann::json out = nlohmann::json::array();
-                for (const auto& app : apps) out.push_back(pmd::variant_map_to_json(app));
-                std::cout << out.dump(2) << "\n";
-            } else {
-                std::cout << pmd::render_app_table(apps);
-            }
+            if (json) print_json_list(apps);
+            else std::cout << pmd::render_app_table(apps);
             return 0;
         }
+        if (jlist_cmd->parsed() || prettylist_cmd->parsed()) {
+            print_json_list(client.list_apps());
+            return 0;
+        }
+        if (pid_cmd->parsed()) return print_pids(client.list_apps(), pid_name);
         if (describe_cmd->parsed()) {
             auto props = client.describe(target);
             if (json) std::cout << pmd::variant_map_to_json(props).dump(2) << "\n";

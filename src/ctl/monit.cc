@@ -14,6 +14,7 @@
 #include <memory>
 #include <sstream>
 
+#include "ctl/bus_connect.h"
 #include "ctl/god_client.h"
 
 namespace pmd {
@@ -81,7 +82,7 @@ T get_or(const VariantDict& d, const char* key, T fallback) {
 }  // namespace
 
 int run_monit(const BusChoice& bus) {
-    auto connection = bus.connect();
+    auto connection = connect_within(bus, bus.call_timeout.value_or(kDefaultCallTimeout));
     auto manager = sdbus::createProxy(*connection, "org.pmd.God1", "/org/pmd/God1");
     std::map<std::string, Watched> apps;
     bool dirty = true;

@@ -4,7 +4,9 @@
 
 #include <sdbus-c++/IConnection.h>
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace pmd {
@@ -13,6 +15,8 @@ struct BusChoice {
     bool user = false;
     std::string address;
     std::string host;
+    // pmctl --timeout: how long connecting and each call may take (unset: pmctl's defaults).
+    std::optional<std::chrono::milliseconds> call_timeout;
 
     // Throws sdbus::Error with the bus library's message when the bus is unreachable.
     std::unique_ptr<sdbus::IConnection> connect() const;
