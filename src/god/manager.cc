@@ -215,8 +215,15 @@ const App& Manager::start(AppSpec spec, uid_t owner, std::string source) {
     if (!s.listen.empty() && !s.reuse_port) app->sockets = ListenSocketSet::bind_all(s.listen, s.name);
     output_.app_added(s, log_opener_for(owner));
     store_sockets(*app, true);
-
-    if (tree_) app->cgroup = tree_->make_app_dir(s.name);
+    try {
+        if (tree_) app->cgroup = tree_->make_app_dir(s.name);
+    } catch (const Error&) {
+        // Out of fds, typically: the log files and stored sockets are the app's, and a start
+        // that fails keeps nothing.
+        store_sockets(*app, false);
+        output_.app_removed(s.name);
+        throw;
+    }
     for (unsigned i = 0; i < instance_count(s.instances); ++i) app->instances.push_back(make_instance(*app, i, 0));
 
     App& ref = *app;
