@@ -308,11 +308,13 @@ void Manager::spawn_instance(App& app, Instance& instance) {
     req.credentials = app.plan.credentials;
     apply_app_limits(app.spec, tree_ ? &instance.cgroup : nullptr, req);
     req.cgroup_fd = tree_ ? instance.cgroup.fd() : -1;
-    InstanceOutput output = output_.instance_output(app.spec, instance.index);
-    req.stdout_fd = output.stdout_fd.get();
-    req.stderr_fd = output.stderr_fd.get();
-
+    InstanceOutput output;
     try {
+        // Inside: out of fds, the pipes fail like the spawn does, and a respawn that cannot
+        // happen must leave the instance errored with the reason, not in its old state.
+        output = output_.instance_output(app.spec, instance.index);
+        req.stdout_fd = output.stdout_fd.get();
+        req.stderr_fd = output.stderr_fd.get();
         instance.process = spawn(req);
     } catch (const Error& e) {
         instance.state = InstanceState::Errored;

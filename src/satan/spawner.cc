@@ -245,7 +245,9 @@ ProcessRef spawn(const SpawnRequest& req) {
         std::string what = step_text(failure.step);
         if (failure.step == kStepExec) what += " " + req.path;
         if (failure.step == kStepCwd) what += " " + req.cwd;
-        throw Error(Error::Kind::ExecFailed, what + ": " + std::strerror(failure.error));
+        // Out of fds is pmd's limit (the child has pmd's until it execs), not the command's fault.
+        throw Error(out_of_fds(failure.error) ? Error::Kind::Failed : Error::Kind::ExecFailed,
+                    what + ": " + errno_text(failure.error));
     }
     return process;
 }
