@@ -9,6 +9,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "base/errno_text.h"
 #include "base/error.h"
 
 namespace pmd {
@@ -17,10 +18,15 @@ CgroupDir CgroupDir::create(const std::string& mount, const std::string& relativ
     CgroupDir dir;
     dir.relative_ = relative;
     dir.path_ = mount + relative;
-    if (mkdir(dir.path_.c_str(), 0755) < 0 && errno != EEXIST)
-        throw Error(Error::Kind::Failed, "cannot create cgroup " + dir.path_ + ": " + std::strerror(errno));
+    bool made = mkdir(dir.path_.c_str(), 0755) == 0;
+    if (!made && errno != EEXIST)
+        throw Error(Error::Kind::Failed, "cannot create cgroup " + dir.path_ + ": " + errno_text(errno));
     dir.fd_.reset(::open(dir.path_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!dir.fd_) throw Error(Error::Kind::Failed, "cannot open cgroup " + dir.path_ + ": " + std::strerror(errno));
+    if (!dir.fd_) {
+        int error = errno;
+        if (made) ::rmdir(dir.path_.c_str());  // with no fd nobody would ever remove it
+        throw Error(Error::Kind::Failed, "cannot open cgroup " + dir.path_ + ": " + errno_text(error));
+    }
     return dir;
 }
 

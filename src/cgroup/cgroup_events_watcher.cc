@@ -5,13 +5,14 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/errno_text.h"
 #include "base/error.h"
 
 namespace pmd {
 
 CgroupEventsWatcher::CgroupEventsWatcher(EventLoop& loop)
     : inotify_(inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) {
-    if (!inotify_) throw Error(Error::Kind::Failed, std::string("cannot create an inotify fd: ") + std::strerror(errno));
+    if (!inotify_) throw Error(Error::Kind::Failed, "cannot create an inotify fd: " + errno_text(errno));
     source_ = loop.add_io(inotify_.get(), EPOLLIN, [this](uint32_t) { on_readable(); });
 }
 

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 
+#include "base/errno_text.h"
 #include "base/error.h"
 #include "base/unique_fd.h"
 
@@ -15,7 +16,7 @@ namespace pmd {
 namespace {
 
 [[noreturn]] void fail(const std::string& what, const std::filesystem::path& path, int error) {
-    throw Error(Error::Kind::Failed, "cannot " + what + " " + path.string() + ": " + std::strerror(error));
+    throw Error(Error::Kind::Failed, "cannot " + what + " " + path.string() + ": " + errno_text(error));
 }
 
 // Removes the temporary file unless the rename succeeded.

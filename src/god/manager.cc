@@ -215,8 +215,15 @@ const App& Manager::start(AppSpec spec, uid_t owner, std::string source) {
     if (!s.listen.empty() && !s.reuse_port) app->sockets = ListenSocketSet::bind_all(s.listen, s.name);
     output_.app_added(s, log_opener_for(owner));
     store_sockets(*app, true);
-
-    if (tree_) app->cgroup = tree_->make_app_dir(s.name);
+    try {
+        if (tree_) app->cgroup = tree_->make_app_dir(s.name);
+    } catch (const Error&) {
+        // Out of fds, typically: the log files and stored sockets are the app's, and a start
+        // that fails keeps nothing.
+        store_sockets(*app, false);
+        output_.app_removed(s.name);
+        throw;
+    }
     for (unsigned i = 0; i < instance_count(s.instances); ++i) app->instances.push_back(make_instance(*app, i, 0));
 
     App& ref = *app;
@@ -301,11 +308,13 @@ void Manager::spawn_instance(App& app, Instance& instance) {
     req.credentials = app.plan.credentials;
     apply_app_limits(app.spec, tree_ ? &instance.cgroup : nullptr, req);
     req.cgroup_fd = tree_ ? instance.cgroup.fd() : -1;
-    InstanceOutput output = output_.instance_output(app.spec, instance.index);
-    req.stdout_fd = output.stdout_fd.get();
-    req.stderr_fd = output.stderr_fd.get();
-
+    InstanceOutput output;
     try {
+        // Inside: out of fds, the pipes fail like the spawn does, and a respawn that cannot
+        // happen must leave the instance errored with the reason, not in its old state.
+        output = output_.instance_output(app.spec, instance.index);
+        req.stdout_fd = output.stdout_fd.get();
+        req.stderr_fd = output.stderr_fd.get();
         instance.process = spawn(req);
     } catch (const Error& e) {
         instance.state = InstanceState::Errored;

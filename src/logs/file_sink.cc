@@ -4,11 +4,14 @@
 #include <spdlog/spdlog.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
+#include "base/errno_text.h"
 #include "base/error.h"
 
 namespace pmd {
@@ -18,15 +21,19 @@ FileSink::FileSink(EventLoop& loop, std::string path, RotationLimits limits, Dat
     : loop_(loop), path_(std::move(path)), limits_(limits), date_format_(std::move(date_format)),
       opener_(opener) {
     open_file();
-    if (!fd_)
-        throw Error(Error::Kind::Failed, "cannot open log file " + path_ + ": " + std::strerror(errno) +
-                                             " (set out_file/error_file, or give pmd a writable --log-dir)");
+    if (!fd_) {
+        int error = errno;
+        throw Error(Error::Kind::Failed, "cannot open log file " + path_ + ": " + errno_text(error) +
+                                             (out_of_fds(error) ? ""
+                                                                : " (set out_file/error_file, or give pmd a writable --log-dir)"));
+    }
     if (regular_ && limits_.compress && limits_.max_size > 0 && limits_.max_files > 0)
         compression_ = std::make_unique<RotatedLogCompression>(loop_, path_, limits_.max_files, opener_);
 }
 
 void FileSink::open_file() {
     writable_.reset();
+    torn_ = 0;  // a line begun in the previous file continues in this one
     int flags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
     if (opener_) flags |= O_NOFOLLOW;
     int open_errno = 0;
@@ -82,9 +89,11 @@ void FileSink::flush() {
         }
         ssize_t n = ::write(fd_.get(), buffer_.data(), buffer_.size());
         if (n > 0) {
-            buffer_.erase(0, static_cast<size_t>(n));
-            size_ += static_cast<uint64_t>(n);
-            last_error_ = 0;
+            auto written = static_cast<size_t>(n);
+            size_t last_newline = buffer_.rfind('\n', written - 1);
+            torn_ = last_newline == std::string::npos ? torn_ + written : written - last_newline - 1;
+            buffer_.erase(0, written);
+            size_ += written;
             continue;
         }
         if (n < 0 && errno == EINTR) continue;
@@ -102,9 +111,18 @@ void FileSink::flush() {
         return;
     }
     writable_.reset();
+    // Only a batch written out whole ends a failure: a disk that is still full takes a few
+    // bytes now and then (the rest of a page), which is not "working again".
+    if (last_error_ != 0) {
+        spdlog::info("log file {}: writing again; {} lines were dropped while it failed", path_,
+                     dropped_ - dropped_before_error_);
+        last_error_ = 0;
+    }
 }
 
 void FileSink::drop_buffer(int error) {
+    if (last_error_ == 0) dropped_before_error_ = dropped_;
+    cut_torn_line();
     dropped_ += static_cast<uint64_t>(std::count(buffer_.begin(), buffer_.end(), '\n'));
     buffer_.clear();
     if (error != last_error_) {
@@ -113,6 +131,18 @@ void FileSink::drop_buffer(int error) {
                      path_, std::strerror(error));
         last_error_ = error;
     }
+}
+
+void FileSink::cut_torn_line() {
+    size_t torn = std::exchange(torn_, 0);
+    if (torn == 0 || !regular_ || !fd_) return;
+    // Without this the next line written would be glued to the fragment. Truncating frees
+    // space, so it works on a full disk; only pmd appends to this file, so size_ is its end.
+    if (::ftruncate(fd_.get(), static_cast<off_t>(size_ - torn)) == 0) {
+        size_ -= torn;
+        return;
+    }
+    spdlog::warn("log file {}: cannot cut a partly written line off it: {}", path_, std::strerror(errno));
 }
 
 void FileSink::rotate() {

@@ -2,7 +2,10 @@
 // of each batch read from a pipe (one write() for many lines). The fd is O_APPEND|O_NONBLOCK:
 // for a FIFO or a socket-like destination, EAGAIN keeps the buffer and waits for POLLOUT; a
 // regular file on a full disk fails with ENOSPC. Either way, lines beyond kMaxBufferedBytes, or
-// lost to a write error, are counted in dropped_lines() instead of stalling the loop.
+// lost to a write error, are counted in dropped_lines() instead of stalling the loop. A disk
+// that fills in the middle of a write takes part of a line: that part is cut off the file
+// again, so the file holds whole lines only and the line counts as dropped. pmd warns once when
+// a file stops taking lines and says when it takes them again.
 //
 // Rotation (RotationLimits) happens between two lines: when the next line would take the file
 // past max_size, the buffer is written out, the file is renamed (log_rotation.h) and a new one
@@ -49,6 +52,7 @@ private:
     void open_file();
     void rotate();
     void drop_buffer(int error);
+    void cut_torn_line();
 
     EventLoop& loop_;
     std::string path_;
@@ -62,7 +66,9 @@ private:
     EventSource writable_;      // armed while a non-file destination is full
     uint64_t dropped_ = 0;
     uint64_t rotations_ = 0;
+    size_t torn_ = 0;           // bytes of buffer_'s first line already in the file
     int last_error_ = 0;        // warn once per kind of failure, not once per line
+    uint64_t dropped_before_error_ = 0;  // dropped_ when the current failure began
     std::unique_ptr<RotatedLogCompression> compression_;  // with limits_.compress
 };
 

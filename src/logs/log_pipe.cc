@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/errno_text.h"
 #include "base/error.h"
 
 namespace pmd {
@@ -25,8 +26,7 @@ LogPipe::LogPipe(EventLoop& loop, LineSplitter::Emit on_line, Batch on_batch, Ba
     : on_line_(std::move(on_line)), on_batch_(std::move(on_batch)), on_eof_(std::move(on_eof)) {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) < 0)
-        throw Error(Error::Kind::Failed, std::string("cannot create an output pipe: ") + std::strerror(errno) +
-                                             " (raise pmd's file descriptor limit, LimitNOFILE=)");
+        throw Error(Error::Kind::Failed, "cannot create an output pipe: " + errno_text(errno));
     read_.reset(fds[0]);
     write_.reset(fds[1]);
     // Only our end is non-blocking: O_NONBLOCK lives in the open file description, and the
@@ -68,8 +68,7 @@ UniqueFd LogPipe::child_end() const {
     if (!write_) throw Error(Error::Kind::Failed, "internal: output pipe already closed for writing");
     UniqueFd fd(::fcntl(write_.get(), F_DUPFD_CLOEXEC, 3));
     if (!fd)
-        throw Error(Error::Kind::Failed, std::string("cannot duplicate an output pipe: ") + std::strerror(errno) +
-                                             " (raise pmd's file descriptor limit, LimitNOFILE=)");
+        throw Error(Error::Kind::Failed, "cannot duplicate an output pipe: " + errno_text(errno));
     return fd;
 }
 

@@ -152,9 +152,11 @@ void PipeOutputRouter::forget_slots(const AppLogs& logs) {
 
 InstanceOutput PipeOutputRouter::instance_output(const AppSpec& spec, unsigned index) {
     AppLogs& logs = logs_of(spec.name);
-    auto& slot = logs.slots[index];
-    if (!slot) slot = make_slot(logs, index);
-    return {slot->out->child_end(), slot->err->child_end()};
+    // Emplaced only once made: out of fds, make_slot throws, and a null slot would stay behind.
+    auto it = logs.slots.find(index);
+    if (it == logs.slots.end()) it = logs.slots.emplace(index, make_slot(logs, index)).first;
+    const Slot& slot = *it->second;
+    return {slot.out->child_end(), slot.err->child_end()};
 }
 
 std::vector<LogSlotHandover> PipeOutputRouter::release_slots(const std::string& name) {

@@ -20,6 +20,7 @@
 #include <climits>
 #include <cstring>
 
+#include "base/errno_text.h"
 #include "base/error.h"
 #include "satan/vfork_clone.h"
 
@@ -190,7 +191,7 @@ bool is_executable_file(const std::string& path) {
 ProcessRef spawn(const SpawnRequest& req) {
     int pipe_fds[2];
     if (pipe2(pipe_fds, O_CLOEXEC) < 0)
-        throw Error(Error::Kind::Failed, std::string("cannot create a pipe: ") + std::strerror(errno));
+        throw Error(Error::Kind::Failed, "cannot create a pipe: " + errno_text(errno));
     UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
 
     std::vector<std::string> argv_strings = req.argv;
@@ -228,7 +229,7 @@ ProcessRef spawn(const SpawnRequest& req) {
         if (pid == 0) child_main(req, write_end.get(), argv.data(), envp.data(), listen_pid_slot);
     }
     if (pid < 0)
-        throw Error(Error::Kind::Failed, std::string("cannot create a process (clone3): ") + std::strerror(clone_errno));
+        throw Error(Error::Kind::Failed, "cannot create a process (clone3): " + errno_text(clone_errno));
 
     ProcessRef process(static_cast<pid_t>(pid), UniqueFd(pidfd));
     write_end.reset();
@@ -244,7 +245,9 @@ ProcessRef spawn(const SpawnRequest& req) {
         std::string what = step_text(failure.step);
         if (failure.step == kStepExec) what += " " + req.path;
         if (failure.step == kStepCwd) what += " " + req.cwd;
-        throw Error(Error::Kind::ExecFailed, what + ": " + std::strerror(failure.error));
+        // Out of fds is pmd's limit (the child has pmd's until it execs), not the command's fault.
+        throw Error(out_of_fds(failure.error) ? Error::Kind::Failed : Error::Kind::ExecFailed,
+                    what + ": " + errno_text(failure.error));
     }
     return process;
 }

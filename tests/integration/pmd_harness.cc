@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -38,7 +39,7 @@ int remaining_ms(Clock::time_point end) {
 // fork + exec with stdout/stderr to the given fds (or inherited when -1) and extra fds mapped.
 pid_t spawn_process(const std::vector<std::string>& argv, int out_fd, int err_fd,
                     const std::vector<std::pair<int, int>>& fd_map = {},
-                    const std::vector<std::string>& extra_env = {}) {
+                    const std::vector<std::string>& extra_env = {}, unsigned long nofile_limit = 0) {
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -54,6 +55,10 @@ pid_t spawn_process(const std::vector<std::string>& argv, int out_fd, int err_fd
             fcntl(to, F_SETFD, 0);
         }
         for (const auto& e : extra_env) putenv(const_cast<char*>(e.c_str()));
+        if (nofile_limit > 0) {
+            struct rlimit limit{nofile_limit, nofile_limit};
+            if (setrlimit(RLIMIT_NOFILE, &limit) != 0) _exit(126);
+        }
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -280,7 +285,7 @@ void PmdHarness::start_pmd() {
     std::vector<std::string> env{"NOTIFY_SOCKET=" + notify_path};
     // pmd loads its metrics module from this build tree unless a test points it elsewhere.
     if (!std::getenv("PMD_METRICS_MODULE")) env.push_back(std::string("PMD_METRICS_MODULE=") + PMD_METRICS_MODULE_FILE);
-    pid_t pid = spawn_process(argv, log, log, {}, env);
+    pid_t pid = spawn_process(argv, log, log, {}, env, options_.nofile_limit);
     close(log);
     pmd_ = ChildProcess(pid, pidfd_open(pid));
     auto end = Clock::now() + 20s;

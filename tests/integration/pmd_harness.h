@@ -62,6 +62,8 @@ struct HarnessOptions {
     // Replaces the permissive bus configuration (e.g. a system-type bus with the shipped policy);
     // "@LISTEN@" in it stands for the listen address.
     std::string bus_config;
+    // RLIMIT_NOFILE (soft and hard) for pmd, set in the child before exec; 0 leaves ours.
+    unsigned long nofile_limit = 0;
 };
 
 class PmdHarness {
