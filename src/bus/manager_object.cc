@@ -64,7 +64,8 @@ void ManagerObject::instance_exited(const App& app, const Instance& instance, co
 
 sdbus::ObjectPath ManagerObject::StartApp(const std::map<std::string, sdbus::Variant>& spec) {
     return guarded([&] {
-        AppSpec decoded = decode_spec(spec);
+        // [defaults] apply to every app, `pmctl start -- CMD` as much as an app file's.
+        AppSpec decoded = declared_ ? decode_spec(spec, declared_->settings().defaults) : decode_spec(spec);
         Caller caller = require_start(getObject(), decoded);
         const App& app = manager_.start(std::move(decoded), caller.uid);
         return sdbus::ObjectPath(app_object_path(app.spec.name));

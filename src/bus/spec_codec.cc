@@ -113,10 +113,10 @@ VariantMap toml_to_variant_map(const toml::table& table) {
     return out;
 }
 
-AppSpec decode_spec(const VariantMap& map) {
+AppSpec decode_spec(const VariantMap& map, const AppSpec& defaults) {
     toml::table table = variant_map_to_toml(map);
     ConfigErrors errors("request");
-    AppSpec spec;
+    AppSpec spec = defaults;
     AppTableContext ctx;
     ctx.base_dir = "/";
     decode_app_table(table, ctx, spec, errors);

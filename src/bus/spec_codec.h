@@ -19,8 +19,9 @@ using VariantMap = std::map<std::string, sdbus::Variant>;
 toml::table variant_map_to_toml(const VariantMap& map);
 VariantMap toml_to_variant_map(const toml::table& table);
 
-// Throws Error(InvalidSpec) listing every problem.
-AppSpec decode_spec(const VariantMap& map);
+// Throws Error(InvalidSpec) listing every problem. The spec starts from `defaults` ([defaults]
+// of pmd.toml) as an app file's apps do: the map's keys win, env merges key by key.
+AppSpec decode_spec(const VariantMap& map, const AppSpec& defaults = AppSpec{});
 VariantMap encode_spec(const AppSpec& spec);
 
 }  // namespace pmd

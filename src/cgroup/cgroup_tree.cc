@@ -103,6 +103,7 @@ std::unique_ptr<CgroupTree> CgroupTree::setup(const Options& options, std::strin
     auto tree = std::unique_ptr<CgroupTree>(new CgroupTree());
     tree->mount_ = mount;
     tree->root_ = root;
+    tree->origin_ = own;
     try {
         if (root.starts_with("/pmd.slice/")) CgroupDir::create(mount, "/pmd.slice");
         CgroupDir root_dir = CgroupDir::create(mount, root);
@@ -151,6 +152,26 @@ CgroupDir CgroupTree::make_instance_dir(const CgroupDir& app_dir, unsigned index
     std::string name = std::to_string(index);
     if (generation > 0) name += "." + std::to_string(generation);
     return CgroupDir::create(mount_, join(app_dir.relative(), name));
+}
+
+namespace {
+
+// Deepest first; a cgroup with processes or children refuses rmdir and stays.
+bool remove_empty_tree(const std::string& path) {
+    bool all = true;
+    for (const auto& child : list_dirs(path)) all &= remove_empty_tree(path + "/" + child);
+    return ::rmdir(path.c_str()) == 0 && all;
+}
+
+}  // namespace
+
+bool CgroupTree::remove_subtree() {
+    bool origin_inside = origin_ == root_ || origin_.starts_with(root_ + "/") || root_ == "/";
+    if (origin_inside) return false;
+    auto origin = CgroupDir::open(mount_, origin_);
+    if (!origin || !origin->write_file("cgroup.procs", std::to_string(getpid()))) return false;
+    apps_ = CgroupDir();
+    return remove_empty_tree(mount_ + root_);
 }
 
 std::vector<std::string> CgroupTree::leftover_instances() const {

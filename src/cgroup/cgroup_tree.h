@@ -47,11 +47,18 @@ public:
     // Relative paths of instance cgroups left populated by an earlier daemon.
     std::vector<std::string> leftover_instances() const;
 
+    // pmd run, at its end: a subtree it made outside the cgroup it started in (under
+    // /pmd.slice, or --cgroup) would stay behind empty. Moves pmd back where it started and
+    // removes every empty cgroup of the subtree, deepest first. False when something stays
+    // (a process still in it, or the subtree holds the cgroup pmd started in).
+    bool remove_subtree();
+
 private:
     void enable_controllers(const CgroupDir& dir) const;
 
     std::string mount_;
     std::string root_;
+    std::string origin_;  // the cgroup pmd was in before setup moved it into supervisor/
     std::vector<std::string> controllers_;
     CgroupDir apps_;
 };

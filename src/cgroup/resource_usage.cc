@@ -1,5 +1,7 @@
 #include "cgroup/resource_usage.h"
 
+#include <cstdlib>
+
 #include "base/proc_stat.h"
 #include "cgroup/cgroup_dir.h"
 
@@ -24,14 +26,19 @@ ResourceUsage read_proc_usage(const std::vector<pid_t>& pids) {
     return u;
 }
 
+uint64_t read_cgroup_cpu_nsec(const CgroupDir& dir) {
+    auto stat = dir.read_file("cpu.stat");
+    if (!stat) return 0;
+    auto pos = stat->find("usage_usec ");
+    if (pos == std::string::npos) return 0;
+    return std::strtoull(stat->c_str() + pos + 11, nullptr, 10) * 1000;
+}
+
 ResourceUsage read_cgroup_usage(const CgroupDir& dir, bool memory_controller) {
     ResourceUsage u;
     auto pids = dir.procs();
     u.processes = static_cast<uint32_t>(pids.size());
-    if (auto stat = dir.read_file("cpu.stat")) {
-        auto pos = stat->find("usage_usec ");
-        if (pos != std::string::npos) u.cpu_usage_nsec = std::stoull(stat->substr(pos + 11)) * 1000;
-    }
+    u.cpu_usage_nsec = read_cgroup_cpu_nsec(dir);
     if (memory_controller) {
         if (auto current = dir.read_file("memory.current")) u.memory_bytes = std::stoull(*current);
     } else {

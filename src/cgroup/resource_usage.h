@@ -23,6 +23,9 @@ struct ResourceUsage {
 std::string usage_source(bool memory_controller);
 
 ResourceUsage read_cgroup_usage(const CgroupDir& dir, bool memory_controller);
+// cpu.stat's usage_usec in nanoseconds (0 when unreadable): what the cgroup's processes, past
+// and present, have used.
+uint64_t read_cgroup_cpu_nsec(const CgroupDir& dir);
 ResourceUsage read_proc_usage(const std::vector<pid_t>& pids);
 
 }  // namespace pmd

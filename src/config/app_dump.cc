@@ -53,7 +53,7 @@ std::string signal_text(int signal) {
     return signal < SIGRTMIN ? toml_string(signal_name(signal)) : std::to_string(signal);
 }
 
-void dump_one(const AppSpec& a, std::string& out) {
+void dump_one(const AppSpec& a, bool stopped, std::string& out) {
     const AppSpec d;  // only what differs from the built-in defaults is written
     auto line = [&](std::string_view key, const std::string& value) {
         out += key;
@@ -76,6 +76,7 @@ void dump_one(const AppSpec& a, std::string& out) {
 
     out += "[[app]]\n";
     line("name", toml_string(a.name));
+    if (stopped) line("desired_state", toml_string("stopped"));
     line("command", toml_string_array(a.command));
     if (!a.cwd.empty()) line("cwd", toml_string(a.cwd));
     if (a.instances != d.instances) line("instances", a.instances == 0 ? "\"max\"" : std::to_string(a.instances));
@@ -151,11 +152,11 @@ void dump_one(const AppSpec& a, std::string& out) {
 
 }  // namespace
 
-std::string dump_apps(const std::vector<AppSpec>& apps) {
+std::string dump_apps(const std::vector<AppSpec>& apps, const std::set<std::string>& stopped) {
     std::string out = "# Written by pmd (pmctl save). Read back by pmctl resurrect; edits are kept.\n";
     for (const auto& app : apps) {
         out += '\n';
-        dump_one(app, out);
+        dump_one(app, stopped.count(app.name) > 0, out);
     }
     return out;
 }
@@ -164,16 +165,21 @@ std::string dump_apps(const std::vector<AppSpec>& apps) {
 
 namespace pmd {
 
-std::vector<AppSpec> parse_dump_text(std::string_view text, const std::string& source_name) {
+std::vector<AppSpec> parse_dump_text(std::string_view text, const std::string& source_name,
+                                     std::set<std::string>* stopped) {
     AppFileOptions options;
     options.allow_no_apps = true;
+    std::set<std::string> ignored;
+    options.desired_stopped = stopped ? stopped : &ignored;
     return parse_app_text(text, source_name, {}, options);
 }
 
-std::vector<AppSpec> load_dump(const std::filesystem::path& path) {
+std::vector<AppSpec> load_dump(const std::filesystem::path& path) { return load_dump(path, nullptr); }
+
+std::vector<AppSpec> load_dump(const std::filesystem::path& path, std::set<std::string>* stopped) {
     std::error_code ec;
     if (!std::filesystem::exists(path, ec) && !ec) return {};
-    return parse_dump_text(read_text_file(path), path.string());
+    return parse_dump_text(read_text_file(path), path.string(), stopped);
 }
 
 }  // namespace pmd

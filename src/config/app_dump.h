@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -13,12 +14,17 @@ namespace pmd {
 // TOML text with one [[app]] per spec. Fields equal to AppSpec{}'s are left out, so read the
 // dump without [defaults] (AppFileOptions{}): a dump describes apps as they ran, not as
 // today's defaults would make them.
-std::string dump_apps(const std::vector<AppSpec>& apps);
+// `stopped` names the apps someone stopped: each gets `desired_state = "stopped"`, so resurrect
+// adds it without starting it (PM2 keeps a saved stopped app stopped).
+std::string dump_apps(const std::vector<AppSpec>& apps, const std::set<std::string>& stopped = {});
 
 // Reads a dump: no [defaults], no profile, no directory to resolve against (dumps hold absolute
 // cwds). A missing file is an empty set: nothing was saved yet.
 std::vector<AppSpec> load_dump(const std::filesystem::path& path);
-std::vector<AppSpec> parse_dump_text(std::string_view text, const std::string& source_name);
+// `stopped`, when given, receives the names of the apps whose desired state is stopped.
+std::vector<AppSpec> parse_dump_text(std::string_view text, const std::string& source_name,
+                                     std::set<std::string>* stopped = nullptr);
+std::vector<AppSpec> load_dump(const std::filesystem::path& path, std::set<std::string>* stopped);
 
 // "1m30s", "1s600ms", "0ms": a duration text parse_duration() reads back to the same value.
 std::string exact_duration_text(Millis d);

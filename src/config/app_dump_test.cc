@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <set>
 
 #include "base/error.h"
+#include "config/app_file.h"
 #include "config/atomic_file.h"
 
 namespace pmd {
@@ -128,6 +130,23 @@ TEST(AppDump, SaveThenLoadThroughTheFileSystem) {
     ASSERT_EQ(back.size(), 1u);
     EXPECT_EQ(back[0], every_field_set());
     std::filesystem::remove_all(dir);
+}
+
+TEST(AppDump, DesiredStateStoppedRoundTripsAndIsADumpKeyOnly) {
+    AppSpec a, b;
+    a.name = "a";
+    a.command = {"sleep", "1"};
+    b.name = "b";
+    b.command = {"sleep", "2"};
+    std::string text = dump_apps({a, b}, {"b"});
+    EXPECT_NE(text.find("desired_state = \"stopped\""), std::string::npos) << text;
+    std::set<std::string> stopped;
+    auto back = parse_dump_text(text, "dump.toml", &stopped);
+    ASSERT_EQ(back.size(), 2u);
+    EXPECT_EQ(back[1], b);
+    EXPECT_EQ(stopped, std::set<std::string>{"b"});
+    // An app file is not a dump: the key is unknown there.
+    EXPECT_THROW(parse_app_text(text, "apps.toml", "/"), Error);
 }
 
 }  // namespace

@@ -64,9 +64,21 @@ std::vector<AppSpec> parse_app_text(std::string_view toml_text, const std::strin
     if (app_array && app_array->is_array_of_tables()) {
         AppTableContext ctx{base_dir, options.profile, false};
         for (const auto& element : *app_array) {
-            const auto& table = *element.as_table();
+            toml::table dump_table;
+            std::string desired_state;
+            if (options.desired_stopped && element.as_table()->contains("desired_state")) {
+                dump_table = *element.as_table();
+                const toml::node& node = *dump_table.get("desired_state");
+                if (auto text = node.value<std::string>(); text && (*text == "stopped" || *text == "online"))
+                    desired_state = *text;
+                else
+                    errors.add(node.source(), "desired_state", "is \"stopped\" or \"online\"");
+                dump_table.erase("desired_state");
+            }
+            const auto& table = dump_table.empty() ? *element.as_table() : dump_table;
             AppSpec spec = options.defaults;
             auto outcome = decode_app_table(table, ctx, spec, errors);
+            if (desired_state == "stopped" && !spec.name.empty()) options.desired_stopped->insert(spec.name);
             profile_used |= outcome.used_profile;
             if (!spec.name.empty()) {
                 const toml::node* name_node = table.get("name");

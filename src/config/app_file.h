@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +17,9 @@ struct AppFileOptions {
     std::string_view profile;    // "production" merges env_production over env, as `pm2 --env production`
     AppSpec defaults;            // starting point of every app ([defaults] of pmd.toml)
     bool allow_no_apps = false;  // a dump of zero apps is fine; an app file without apps is a mistake
+    // Dumps only: each app may say `desired_state = "stopped"` (or "online"); the names of the
+    // stopped ones are put here. Without it the key is unknown, as in any app file.
+    std::set<std::string>* desired_stopped = nullptr;
 };
 
 // Reads and decodes `path`. Throws Error(InvalidSpec) listing every problem of the file, each as

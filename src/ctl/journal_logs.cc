@@ -39,6 +39,16 @@ void show_journal_logs(const std::vector<std::string>& apps, size_t n, bool foll
         throw std::runtime_error(std::string("cannot open the journal: ") + std::strerror(-r) +
                                  " (run as root or as a member of systemd-journal)");
     std::unique_ptr<sd_journal, decltype(&sd_journal_close)> owner(j, sd_journal_close);
+    // Opening succeeds with no journal file at all (no journald on this host, as in most
+    // containers): printing nothing would read as "the app said nothing".
+    uint64_t bytes = 0;
+    if (sd_journal_get_usage(j, &bytes) < 0 || bytes == 0) {
+        std::string names;
+        for (const auto& app : apps) names += (names.empty() ? "" : ", ") + app;
+        throw std::runtime_error("no journal to read (no journal file in /var/log/journal or /run/log/journal: is "
+                                 "systemd-journald running?); " + names + (apps.size() == 1 ? " logs" : " log") +
+                                 " to the journal only (log_sink), so its output is not kept anywhere pmctl can read");
+    }
     for (const auto& app : apps) {
         std::string m = "PMD_APP=" + app;
         sd_journal_add_match(j, m.data(), m.size());

@@ -479,7 +479,13 @@ int main(int argc, char** argv) {
         }
         if (resurrect_cmd->parsed()) {
             auto started = client.resurrect();
-            for (const auto& name : started) std::cout << "Started " << name << "\n";
+            // A saved stopped app comes back stopped; "Started" would say otherwise.
+            auto apps = started.empty() ? std::vector<VariantDict>{} : client.list_apps();
+            for (const auto& name : started) {
+                auto app = find_app(apps, name);
+                bool stopped = app && app->count("state") && app->at("state").get<std::string>() == "stopped";
+                std::cout << (stopped ? "Added " + name + " (stopped, as saved)" : "Started " + name) << "\n";
+            }
             if (started.empty()) std::cout << "Every saved app is running already\n";
             return 0;
         }

@@ -34,6 +34,14 @@ nlohmann::json variant_to_json(const sdbus::Variant& v) {
         for (const auto& m : v.get<std::vector<std::map<std::string, sdbus::Variant>>>()) out.push_back(variant_map_to_json(m));
         return out;
     }
+    // The one struct array pmd has: LogFiles, (stream, instance or -1, path), named as its
+    // interface documentation names them.
+    if (type == "a(sis)") {
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& f : v.get<std::vector<sdbus::Struct<std::string, int32_t, std::string>>>())
+            out.push_back({{"stream", f.get<0>()}, {"instance", f.get<1>()}, {"path", f.get<2>()}});
+        return out;
+    }
     if (type == "av") {
         nlohmann::json out = nlohmann::json::array();
         for (const auto& item : v.get<std::vector<sdbus::Variant>>()) out.push_back(variant_to_json(item));

@@ -101,6 +101,8 @@ int run_foreground(const RunOptions& options, const DaemonConfig& config) {
     if (!tree)
         spdlog::warn("no usable cgroup2 ({}): falling back to process groups; a process that leaves its process "
                      "group escapes stop", why);
+    else
+        spdlog::info("pmd run: processes in cgroup2 {}{}", tree->mount(), tree->root());
     StdioOutputRouter output;
     Manager manager(loop, tree.get(), output);
     manager.enable_notify(scratch.path() + "/notify");
@@ -129,6 +131,11 @@ int run_foreground(const RunOptions& options, const DaemonConfig& config) {
     signal(SIGPIPE, SIG_IGN);
     int code = loop.run();
     manager.set_observer(nullptr);
+    // Every app has stopped: their cgroups are empty, and the subtree made for this run goes
+    // with it rather than piling up one empty run-<pid> per container start.
+    if (tree && !tree->remove_subtree())
+        spdlog::info("pmd run: cgroup {}{} is left in place (pmd started inside it, or it is not empty)", tree->mount(),
+                     tree->root());
     return code < 0 ? 1 : code;
 }
 

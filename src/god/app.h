@@ -72,6 +72,10 @@ public:
     RestartPolicy policy;
     uint32_t restarts = 0;  // every respawn, automatic or asked for
     uint64_t started_usec = 0;
+    // The instance cgroup's cpu.stat usage when the current run was spawned: a cgroup is
+    // reused across restarts and keeps counting the processes of earlier runs, which are not
+    // this run's CPU.
+    uint64_t cpu_base_nsec = 0;
     std::optional<ExitRecord> last_exit;
 
     bool ready = false;
@@ -138,6 +142,10 @@ public:
     std::vector<std::unique_ptr<Instance>> incoming;  // replacements of a running reload
     bool deleting = false;
     bool reloading = false;
+    // Someone stopped the app (pmctl stop, or a resurrected dump that says so): its desired
+    // state is stopped, which save records. An app whose processes exited by themselves
+    // (autorestart = false) is not: cron_restart starts it again, as PM2 does.
+    bool stop_requested = false;
     // The last instance cgroup generation handed out: unique per app, so a replacement's
     // cgroup never collides with one still being emptied.
     unsigned last_generation = 0;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <set>
 
 #include "config/app_dump.h"
 #include "config/app_file.h"
@@ -123,18 +124,24 @@ std::vector<std::string> DeclaredApps::start_file_apps(std::vector<AppSpec> spec
 
 std::filesystem::path DeclaredApps::save() const {
     std::vector<AppSpec> specs;
-    for (const App* app : manager_.apps()) specs.push_back(app->spec);
-    write_file_atomically(settings_.dump_path, dump_apps(specs), 0600);
+    std::set<std::string> stopped;
+    for (const App* app : manager_.apps()) {
+        specs.push_back(app->spec);
+        if (app->stop_requested) stopped.insert(app->spec.name);
+    }
+    write_file_atomically(settings_.dump_path, dump_apps(specs, stopped), 0600);
     return settings_.dump_path;
 }
 
 std::vector<std::string> DeclaredApps::resurrect(uid_t owner) {
     std::vector<std::string> started, failed;
-    for (auto& spec : load_dump(settings_.dump_path)) {
+    std::set<std::string> stopped;
+    for (auto& spec : load_dump(settings_.dump_path, &stopped)) {
         if (manager_.find(spec.name)) continue;  // idempotent: running apps are left as they are
         std::string name = spec.name;
         try {
-            manager_.start(std::move(spec), owner, "dump");
+            // A stopped app comes back stopped, as PM2 resurrects it: known, not running.
+            manager_.start(std::move(spec), owner, "dump", stopped.count(name) > 0);
             started.push_back(name);
         } catch (const std::exception& e) {
             failed.push_back(name + ": " + e.what());

@@ -54,6 +54,7 @@ std::string handover_to_json(const Handover& handover) {
                        {"state", i.state},         {"want_running", i.want_running},
                        {"restarts", i.restarts},   {"pid", i.pid},
                        {"pidfd", i.pidfd},         {"started_usec", i.started_usec},
+                       {"cpu_base_nsec", i.cpu_base_nsec},
                        {"ready", i.ready},         {"status_text", i.status_text}};
             if (i.last_exit)
                 ij["last_exit"] = {{"pid", i.last_exit->pid},
@@ -69,6 +70,7 @@ std::string handover_to_json(const Handover& handover) {
                         {"owner", a.owner},
                         {"source", a.source},
                         {"last_generation", a.last_generation},
+                        {"stop_requested", a.stop_requested},
                         {"socket_fds", a.socket_fds},
                         {"instances", std::move(instances)},
                         {"log_slots", std::move(slots)}});
@@ -98,6 +100,7 @@ Handover handover_from_json(std::string_view text, const std::string& origin) {
             a.owner = aj.at("owner").get<uid_t>();
             a.source = aj.at("source").get<std::string>();
             a.last_generation = aj.value("last_generation", 0u);
+            a.stop_requested = aj.value("stop_requested", false);
             a.socket_fds = aj.value("socket_fds", std::vector<int>{});
             for (const json& ij : aj.value("instances", json::array())) {
                 InstanceHandover i;
@@ -109,6 +112,7 @@ Handover handover_from_json(std::string_view text, const std::string& origin) {
                 i.pid = ij.value("pid", 0);
                 i.pidfd = ij.value("pidfd", -1);
                 i.started_usec = ij.value("started_usec", uint64_t{0});
+                i.cpu_base_nsec = ij.value("cpu_base_nsec", uint64_t{0});
                 i.ready = ij.value("ready", false);
                 i.status_text = ij.value("status_text", "");
                 if (ij.contains("last_exit")) {

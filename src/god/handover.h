@@ -38,6 +38,7 @@ struct InstanceHandover {
     pid_t pid = 0;
     int pidfd = -1;             // -1 after a crash: opened from the pid by the adopter
     uint64_t started_usec = 0;  // CLOCK_MONOTONIC, as EventLoop::now_usec()
+    uint64_t cpu_base_nsec = 0;  // Instance::cpu_base_nsec
     bool ready = false;
     std::string status_text;
     std::optional<ExitRecord> last_exit;
@@ -47,6 +48,7 @@ struct AppHandover {
     AppSpec spec;
     uid_t owner = 0;
     std::string source;
+    bool stop_requested = false;  // App::stop_requested
     unsigned last_generation = 0;
     std::vector<int> socket_fds;  // in the order of spec.listen
     std::vector<InstanceHandover> instances;

@@ -137,7 +137,9 @@ InstanceStats Manager::stats(const App&, const Instance& constant_instance) {
                                : read_proc_usage({instance.process.pid()});
         instance.usage_usec = now;
     }
-    const ResourceUsage& u = instance.usage;
+    ResourceUsage u = instance.usage;
+    s.cpu_total_nsec = u.cpu_usage_nsec;
+    if (tree_) u.cpu_usage_nsec = u.cpu_usage_nsec > instance.cpu_base_nsec ? u.cpu_usage_nsec - instance.cpu_base_nsec : 0;
     // Rate since the previous sample, or since start on the first one; a sample closer than
     // 200 ms to the previous one keeps the previous rate rather than dividing noise.
     uint64_t taken = instance.usage_usec;
@@ -151,7 +153,7 @@ InstanceStats Manager::stats(const App&, const Instance& constant_instance) {
         instance.cpu_sample_nsec = u.cpu_usage_nsec;
     }
     s.memory_bytes = instance.usage.memory_bytes;
-    s.cpu_usage_nsec = instance.usage.cpu_usage_nsec;
+    s.cpu_usage_nsec = u.cpu_usage_nsec;
     s.processes = instance.usage.processes;
     s.cpu_percent = instance.cpu_percent;
     return s;
@@ -196,7 +198,7 @@ std::optional<FsIdentity> Manager::log_opener_for(uid_t owner) const {
     return FsIdentity{c.uid, c.gid, c.groups};
 }
 
-const App& Manager::start(AppSpec spec, uid_t owner, std::string source) {
+const App& Manager::start(AppSpec spec, uid_t owner, std::string source, bool stopped) {
     if (spec.cwd.empty()) spec.cwd = "/";
     validate_spec(spec);
     if (apps_.count(spec.name))
@@ -228,6 +230,14 @@ const App& Manager::start(AppSpec spec, uid_t owner, std::string source) {
 
     App& ref = *app;
     apps_[ref.spec.name] = std::move(app);
+    if (stopped) {
+        ref.stop_requested = true;
+        spdlog::info("app {}: added stopped ({} instance(s) of {})", ref.spec.name, ref.instances.size(), ref.plan.executable);
+        start_triggers(ref);
+        if (observer_) observer_->app_added(ref);
+        if (on_change_) on_change_();
+        return ref;
+    }
     try {
         for (auto& instance : ref.instances) {
             instance->want_running = true;
@@ -308,6 +318,8 @@ void Manager::spawn_instance(App& app, Instance& instance) {
     req.credentials = app.plan.credentials;
     apply_app_limits(app.spec, tree_ ? &instance.cgroup : nullptr, req);
     req.cgroup_fd = tree_ ? instance.cgroup.fd() : -1;
+    // Read while the cgroup is empty: nothing of the new run is counted in it yet.
+    uint64_t cpu_base = tree_ ? read_cgroup_cpu_nsec(instance.cgroup) : 0;
     InstanceOutput output;
     try {
         // Inside: out of fds, the pipes fail like the spawn does, and a respawn that cannot
@@ -326,6 +338,7 @@ void Manager::spawn_instance(App& app, Instance& instance) {
     instance.state = InstanceState::Online;
     instance.spec_serial = app.spec_serial;
     instance.started_usec = loop_.now_usec();
+    instance.cpu_base_nsec = cpu_base;
     instance.usage_usec = 0;
     instance.cpu_sample_usec = 0;
     instance.cpu_percent = 0;
@@ -445,7 +458,9 @@ void Manager::on_main_exit(const InstanceKey& key) {
         instance->last_exit->description = instance->trigger->description + " (" + status->describe() + ")";
         instance->trigger.reset();
     }
-    if (instance->want_running) spdlog::warn("{}: pid {} {}", label(app, *instance), pid, instance->last_exit->description);
+    // A clean exit is news, not trouble: the run of an autorestart = false app ends this way.
+    bool clean = instance->last_exit->reason == "exited" && instance->last_exit->code == 0;
+    if (instance->want_running && !clean) spdlog::warn("{}: pid {} {}", label(app, *instance), pid, instance->last_exit->description);
     else spdlog::info("{}: pid {} {}", label(app, *instance), pid, instance->last_exit->description);
     if (observer_) observer_->instance_exited(app, *instance, *instance->last_exit);
     if (!instance->ready) settle_readiness(app, *instance, false, instance->last_exit->description + " before it was ready");
@@ -665,11 +680,13 @@ void Manager::for_each_app(const std::string& name_or_all, std::function<void(co
 void Manager::stop(const std::string& name, Done done) {
     for_each_app(name, [this](const std::string& app_name, Done one) {
         App& app = *apps_[app_name];
+        app.stop_requested = true;
         stop_app(app, [one] { one(std::nullopt); });
     }, std::move(done));
 }
 
 void Manager::start_instances(App& app, Done done) {
+    app.stop_requested = false;
     std::optional<Error> error;
     for (auto& instance : app.instances) {
         if (instance->running()) continue;

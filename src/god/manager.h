@@ -41,8 +41,11 @@ public:
 struct InstanceStats {
     uint64_t uptime_ms = 0;
     uint64_t memory_bytes = 0;
-    uint64_t cpu_usage_nsec = 0;
-    double cpu_percent = 0;
+    uint64_t cpu_usage_nsec = 0;  // of the current run's processes only
+    double cpu_percent = 0;       // of the current run's processes only
+    // Everything the instance's cgroup has used, earlier runs included: never decreases while
+    // the slot keeps its cgroup, as a Prometheus counter must (the metrics endpoint).
+    uint64_t cpu_total_nsec = 0;
     uint32_t processes = 0;
 };
 
@@ -76,7 +79,9 @@ public:
     // Validates, creates and spawns every instance; throws Error. On an exec failure nothing
     // is left behind.
     // source: App::source.
-    const App& start(AppSpec spec, uid_t owner, std::string source = "request");
+    // stopped: the app is created with every instance stopped (a dump's desired state) and
+    // nothing is spawned; `pmctl start NAME` starts it.
+    const App& start(AppSpec spec, uid_t owner, std::string source = "request", bool stopped = false);
     // name may be "all".
     void stop(const std::string& name, Done done);
     void restart(const std::string& name, Done done);

@@ -57,6 +57,7 @@ AppHandover Manager::snapshot(const App& app) const {
     h.owner = app.owner;
     h.source = app.source;
     h.last_generation = app.last_generation;
+    h.stop_requested = app.stop_requested;
     for (const auto& instance : app.instances) {
         InstanceHandover i;
         i.index = instance->index;
@@ -66,6 +67,7 @@ AppHandover Manager::snapshot(const App& app) const {
         i.restarts = instance->restarts;
         i.pid = instance->process ? instance->process.pid() : 0;
         i.started_usec = instance->started_usec;
+        i.cpu_base_nsec = instance->cpu_base_nsec;
         i.ready = instance->ready;
         i.status_text = instance->status_text;
         i.last_exit = instance->last_exit;
@@ -160,6 +162,7 @@ void Manager::adopt(AppHandover handed, bool after_crash) {
     app->source = handed.source;
     app->spec = handed.spec;
     app->last_generation = handed.last_generation;
+    app->stop_requested = handed.stop_requested;
     const std::string name = app->spec.name;
     try {
         plan_launch(*app);
@@ -207,6 +210,7 @@ void Manager::adopt_instance(App& app, const InstanceHandover& handed) {
     instance.want_running = handed.want_running;
     instance.restarts = handed.restarts;
     instance.started_usec = handed.started_usec;
+    instance.cpu_base_nsec = handed.cpu_base_nsec;
     instance.status_text = handed.status_text;
     instance.last_exit = handed.last_exit;
     if (tree_) instance.cgroup = tree_->make_instance_dir(app.cgroup, instance.index, instance.generation);

@@ -115,7 +115,10 @@ void Manager::trigger_app_restart(uint64_t app_id, const std::string& name, cons
     auto it = apps_.find(name);
     if (it == apps_.end() || it->second->id != app_id || it->second->deleting) return;
     App& app = *it->second;
-    if (!app.wanted_running()) {
+    // PM2's cron job pattern: an app with autorestart = false runs at each cron time and
+    // exits; its exit is no reason to skip the next run. Only a stop someone asked for is.
+    bool exited_by_itself = reason == "cron" && !app.stop_requested;
+    if (!app.wanted_running() && !exited_by_itself) {
         spdlog::info("app {}: {} restart skipped: the app is stopped", name, reason);
         return;
     }
@@ -136,7 +139,8 @@ void Manager::trigger_app_restart(uint64_t app_id, const std::string& name, cons
         for (Instance* i : f->second->all_instances())
             if (i->trigger && i->trigger->reason == reason && i->state == InstanceState::Online) i->trigger.reset();
     };
-    if (cluster) reload(name, done);
+    // A rolling reload replaces running instances; an app that exited by itself just starts.
+    if (cluster && app.wanted_running()) reload(name, done);
     else restart(name, done);
 }
 

@@ -14,16 +14,8 @@ RestartPolicy::RestartPolicy(const AppSpec& spec)
 RestartDecision RestartPolicy::on_exit(Millis uptime) {
     if (!autorestart_) return {RestartDecision::Action::Stay, Millis{0}, "autorestart is off"};
 
-    if (backoff_initial_.count() > 0) {
-        if (uptime >= backoff_reset_uptime) backoff_ = Millis{0};
-        backoff_ = backoff_.count() == 0
-                       ? backoff_initial_
-                       : std::min(backoff_cap, Millis{static_cast<int64_t>(backoff_.count() * backoff_factor)});
-        ++restarts_;
-        return {RestartDecision::Action::Restart, std::max(backoff_, restart_delay_),
-                "exponential backoff " + std::to_string(backoff_.count()) + "ms"};
-    }
-
+    // Backoff or not, unstable runs count towards max_restarts, as in PM2 (God.handleExit
+    // counts them before it computes any delay).
     if (uptime < min_uptime_) {
         ++unstable_restarts_;
         if (unstable_restarts_ > max_restarts_)
@@ -34,6 +26,16 @@ RestartDecision RestartPolicy::on_exit(Millis uptime) {
         unstable_restarts_ = 0;
     }
     ++restarts_;
+    if (backoff_initial_.count() > 0) {
+        // PM2's worker resets the delay of an app up longer than EXP_BACKOFF_RESET_TIMER (30 s),
+        // whatever min_uptime is.
+        if (uptime >= backoff_reset_uptime) backoff_ = Millis{0};
+        backoff_ = backoff_.count() == 0
+                       ? backoff_initial_
+                       : std::min(backoff_cap, Millis{static_cast<int64_t>(backoff_.count() * backoff_factor)});
+        return {RestartDecision::Action::Restart, std::max(backoff_, restart_delay_),
+                "exponential backoff " + std::to_string(backoff_.count()) + "ms"};
+    }
     return {RestartDecision::Action::Restart, restart_delay_,
             restart_delay_.count() ? "restart_delay " + std::to_string(restart_delay_.count()) + "ms" : "autorestart"};
 }

@@ -7,8 +7,10 @@
 //    A run that lasts min_uptime or longer resets that count.
 //  - restart_delay waits before each restart.
 //  - exp_backoff_restart_delay (PM2 >= 4.2): the first restart waits that long, each next one
-//    1.5 times the previous, capped at 15 s; a run of 30 s or more resets the delay. With
-//    backoff on, a crash loop is slowed down instead of errored, as in PM2.
+//    1.5 times the previous, capped at 15 s; a run of 30 s or more (PM2's
+//    EXP_BACKOFF_RESET_TIMER, not min_uptime) resets the delay. Backoff only spaces restarts
+//    out: runs shorter than min_uptime still count, and max_restarts of them still make the
+//    instance errored, as in PM2.
 #pragma once
 
 #include <chrono>

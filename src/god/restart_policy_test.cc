@@ -59,14 +59,33 @@ TEST(RestartPolicy, StableRunResetsUnstableCount) {
 TEST(RestartPolicy, ExponentialBackoffGrowsByHalfAndCaps) {
     AppSpec s;
     s.exp_backoff_restart_delay = 100ms;
+    s.max_restarts = 100;
     RestartPolicy p(s);
     EXPECT_EQ(p.on_exit(10ms).delay, 100ms);
     EXPECT_EQ(p.on_exit(10ms).delay, 150ms);
     EXPECT_EQ(p.on_exit(10ms).delay, 225ms);
     for (int i = 0; i < 30; ++i) p.on_exit(10ms);
     EXPECT_EQ(p.on_exit(10ms).delay, RestartPolicy::backoff_cap);
-    // With backoff a crash loop never becomes errored: it is slowed down instead.
+}
+
+TEST(RestartPolicy, BackoffStillErrorsAfterMaxRestartsUnstableRuns) {
+    AppSpec s;
+    s.exp_backoff_restart_delay = 100ms;
+    s.max_restarts = 2;
+    RestartPolicy p(s);
     EXPECT_EQ(p.on_exit(10ms).action, Action::Restart);
+    EXPECT_EQ(p.on_exit(10ms).action, Action::Restart);
+    EXPECT_EQ(p.on_exit(10ms).action, Action::Errored);
+}
+
+TEST(RestartPolicy, BackoffResetsAfter30sNotAfterMinUptime) {
+    AppSpec s;
+    s.exp_backoff_restart_delay = 100ms;
+    s.min_uptime = 1s;
+    RestartPolicy p(s);
+    p.on_exit(10ms);
+    p.on_exit(10ms);
+    EXPECT_EQ(p.on_exit(5s).delay, 225ms);  // stable (over min_uptime), but not 30 s: still backing off
 }
 
 TEST(RestartPolicy, BackoffResetsAfterLongRun) {

@@ -21,7 +21,7 @@ MetricsSnapshot collect_metrics(Manager& manager, const OutputRouter& output) {
             m.index = instance->index;
             m.up = instance->state == InstanceState::Online;
             m.memory_bytes = s.memory_bytes;
-            m.cpu_seconds = static_cast<double>(s.cpu_usage_nsec) / 1e9;
+            m.cpu_seconds = static_cast<double>(s.cpu_total_nsec) / 1e9;
             m.restarts = instance->restarts;
             m.processes = s.processes;
             m.uptime_seconds = static_cast<double>(s.uptime_ms) / 1e3;

@@ -151,6 +151,11 @@ std::string http_get(uint16_t port) {
     return response.substr(response.find("\r\n\r\n") + 4);
 }
 
+void write_text_file(const std::filesystem::path& path, const std::string& text) {
+    std::filesystem::create_directories(path.parent_path());
+    std::ofstream(path) << text;
+}
+
 bool wait_pid_gone(pid_t pid, std::chrono::milliseconds deadline) {
     int fd = pidfd_open(pid);
     if (fd < 0) return errno == ESRCH;

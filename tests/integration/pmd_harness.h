@@ -54,6 +54,9 @@ uint16_t free_port();
 // One HTTP/1.0 GET /; returns the body or "" on any socket error or non-200 answer.
 std::string http_get(uint16_t port);
 
+// Writes `text` to `path`, creating the directories above it (app files, pmd.toml).
+void write_text_file(const std::filesystem::path& path, const std::string& text);
+
 // Waits until the process (not necessarily our child) is gone; false on deadline.
 bool wait_pid_gone(pid_t pid, std::chrono::milliseconds deadline);
 
