@@ -70,6 +70,7 @@ std::string handover_to_json(const Handover& handover) {
                         {"source", a.source},
                         {"last_generation", a.last_generation},
                         {"socket_fds", a.socket_fds},
+                        {"shared_socket_fds", a.shared_socket_fds},
                         {"instances", std::move(instances)},
                         {"log_slots", std::move(slots)}});
     }
@@ -99,6 +100,7 @@ Handover handover_from_json(std::string_view text, const std::string& origin) {
             a.source = aj.at("source").get<std::string>();
             a.last_generation = aj.value("last_generation", 0u);
             a.socket_fds = aj.value("socket_fds", std::vector<int>{});
+            a.shared_socket_fds = aj.value("shared_socket_fds", std::vector<int>{});
             for (const json& ij : aj.value("instances", json::array())) {
                 InstanceHandover i;
                 i.index = ij.at("index").get<unsigned>();
@@ -138,6 +140,7 @@ std::vector<int> handover_fds(const Handover& handover) {
     add(handover.notify_fd);
     for (const AppHandover& a : handover.apps) {
         for (int fd : a.socket_fds) add(fd);
+        for (int fd : a.shared_socket_fds) add(fd);
         for (const InstanceHandover& i : a.instances) add(i.pidfd);
         for (const LogSlotHandover& s : a.log_slots)
             for (const LogStreamHandover* st : {&s.out, &s.err}) {

@@ -49,6 +49,7 @@ struct AppHandover {
     std::string source;
     unsigned last_generation = 0;
     std::vector<int> socket_fds;  // in the order of spec.listen
+    std::vector<int> shared_socket_fds;  // exec_mode = "cluster": the sockets instances bound
     std::vector<InstanceHandover> instances;
     std::vector<LogSlotHandover> log_slots;
 };

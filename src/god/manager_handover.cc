@@ -11,6 +11,7 @@
 #include <algorithm>
 
 #include "base/proc_stat.h"
+#include "cluster/socket_address.h"
 #include "god/manager.h"
 
 namespace pmd {
@@ -102,6 +103,7 @@ Handover Manager::export_handover() {
             if (instance.process) a.instances[n].pidfd = instance.process.pidfd();
         }
         a.socket_fds = app->sockets.fds();
+        if (app->shared_sockets) a.shared_socket_fds = app->shared_sockets->fds();
         a.log_slots = output_.release_slots(name);
         h.apps.push_back(std::move(a));
     }
@@ -177,6 +179,15 @@ void Manager::adopt(AppHandover handed, bool after_crash) {
             app->sockets = ListenSocketSet::bind_all(app->spec.listen, name);
         } catch (const Error& e) {
             spdlog::error("app {}: listen sockets not recovered: {}", name, e.what());
+        }
+    }
+    if (!handed.shared_socket_fds.empty()) {
+        // The sockets the instances bound come back with their addresses, read from the sockets.
+        app->shared_sockets = std::make_shared<SharedSocketPool>();
+        for (int fd : handed.shared_socket_fds) {
+            UniqueFd owned(fd);
+            fcntl(fd, F_SETFD, FD_CLOEXEC);
+            if (auto address = bound_address_key(fd)) app->shared_sockets->keep(*address, std::move(owned));
         }
     }
     output_.app_added(app->spec, log_opener_for(app->owner));
