@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -149,6 +150,38 @@ TEST_F(BindBrokerTest, AnAddressOfListenGetsThePreboundSocket) {
     UniqueFd taken = bind_through_library(port, &error);
     ASSERT_EQ(error, 0) << std::strerror(error);
     EXPECT_EQ(inode_of(taken.get()), inode_of(listening.get()));
+}
+
+// A socket on a privileged port that a root instance bound is not handed to an instance
+// without CAP_NET_BIND_SERVICE: its bind fails with EACCES, as the kernel's own would.
+TEST_F(BindBrokerTest, APrivilegedPortIsRefusedToAnInstanceThatCouldNotBindIt) {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root to hold a privileged port";
+    uint16_t start = unprivileged_port_start();
+    if (start < 2) GTEST_SKIP() << "no privileged ports on this host";
+    // A free privileged port: bound here as root and released.
+    uint16_t port = 0;
+    for (uint16_t p = start - 1; p > 0 && !port; --p) {
+        UniqueFd probe(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        auto a = loopback(p);
+        if (bind(probe.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) port = p;
+    }
+    ASSERT_NE(port, 0);
+    int error = -1;
+    UniqueFd first = bind_through_library(port, &error);
+    ASSERT_EQ(error, 0) << std::strerror(error);
+    pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        // nobody, without capabilities: the kernel would say EACCES; the broker must too.
+        if (setgid(65534) != 0 || setuid(65534) != 0) _exit(100);
+        int child_error = -1;
+        UniqueFd mine = bind_through_library(port, &child_error);
+        _exit(child_error);
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), EACCES) << std::strerror(WEXITSTATUS(status));
 }
 
 TEST_F(BindBrokerTest, PortZeroIsNeverShared) {
