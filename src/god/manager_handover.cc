@@ -9,8 +9,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <set>
 
 #include "base/proc_stat.h"
+#include "cluster/listening_sockets.h"
 #include "cluster/socket_address.h"
 #include "god/manager.h"
 
@@ -150,6 +152,28 @@ void Manager::find_instance_processes(App& app, AppHandover& handed) {
             }
             for (int fd : fds) ::close(fd);
         }
+    }
+    // Cluster mode: the sockets the instances bound are held by their processes (any of them:
+    // behind a wrapper the server is not the main one); one per address is taken back, and
+    // the `listen` sockets stay where they are.
+    if (handed.shared_socket_fds.empty() && handed.spec.exec_mode == AppSpec::ExecMode::Cluster) {
+        std::set<std::string> seen;
+        for (int fd : handed.socket_fds)
+            if (auto key = bound_address_key(fd)) seen.insert(key->key);
+        for (const InstanceHandover& i : handed.instances) {
+            auto dir = tree_->make_instance_dir(app.cgroup, i.index, i.generation);
+            for (pid_t pid : dir.procs()) {
+                auto process = ProcessRef::open(pid);
+                if (!process) continue;
+                for (UniqueFd& fd : listening_sockets_of(process->pidfd(), pid)) {
+                    auto key = bound_address_key(fd.get());
+                    if (key && seen.insert(key->key).second) handed.shared_socket_fds.push_back(fd.release());
+                }
+            }
+        }
+        if (!handed.shared_socket_fds.empty())
+            spdlog::info("app {}: took {} shared socket(s) back from its instances", app.spec.name,
+                         handed.shared_socket_fds.size());
     }
 }
 

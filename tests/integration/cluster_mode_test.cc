@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <signal.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -169,6 +170,25 @@ TEST_F(ClusterModeTest, SharedSocketsSurviveReexec) {
     for (int32_t pid : before) EXPECT_FALSE(after.count(pid)) << "pid " << pid << " survived the reload";
     EXPECT_TRUE(all_ready("web", 2));
     EXPECT_EQ(serving_pids("web", 2).size(), 2u);
+}
+
+// After a kill -9 of pmd, the new pmd takes the shared socket back from the instances that
+// hold it (behind a wrapper too), so replacements still share it.
+TEST_F(ClusterModeTest, SharedSocketsComeBackAfterACrash) {
+    h.start_app(cluster_app("web", {"sh", "-c", "node pid_server.js; exit $?"}, 2));
+    ASSERT_TRUE(h.wait_until([&] { return all_ready("web", 2); }, 30s));
+    pid_t old_pmd = h.pmd_pid();
+    kill(old_pmd, SIGKILL);
+    ASSERT_TRUE(wait_pid_gone(old_pmd, 10s));
+    h.start_pmd();
+    EXPECT_THAT(h.pmd_log(), HasSubstr("app web: took 1 shared socket(s) back from its instances"));
+    ASSERT_TRUE(h.wait_until([&] { return all_ready("web", 2); }, 30s));
+    auto before = pids("web");
+    auto r = h.pmctl({"reload", "web"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto after = pids("web");
+    for (int32_t pid : before) EXPECT_FALSE(after.count(pid)) << "pid " << pid << " survived the reload";
+    EXPECT_EQ(serving_pids("web", 2, false).size(), 2u);
 }
 
 TEST_F(ClusterModeTest, StaticBinaryIsToldClearly) {
