@@ -34,6 +34,9 @@ struct BindBroker::Connection {
 
 namespace {
 
+// Questions in flight at once; an instance asks one at a time, so this is far above need.
+constexpr size_t kMaxConnections = 1024;
+
 bool send_reply(int fd, uint32_t answer, int error = 0, int pass_fd = -1) {
     struct pmd_bind_reply reply{answer, error};
     struct iovec iov{&reply, sizeof reply};
@@ -111,6 +114,12 @@ void BindBroker::on_accept() {
         struct ucred cred{};
         socklen_t len = sizeof cred;
         if (getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.pid <= 0) continue;
+        // The socket is open to every local user: a stranger, or a flood of connections, is
+        // answered "alone" at once rather than holding one of pmd's fds.
+        if (connections_.size() >= kMaxConnections || !resolve_(cred.pid).pool) {
+            send_reply(fd.get(), PMD_BIND_ALONE);
+            continue;
+        }
         auto c = std::make_unique<Connection>();
         c->id = next_id_++;
         c->pid = cred.pid;
