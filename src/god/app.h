@@ -10,8 +10,8 @@
 //                    exec failure); last_exit says why
 //
 // Readiness is separate from the state: an online instance is ready once it sent READY=1
-// (wait_ready) or has stayed up listen_timeout (otherwise), as PM2 decides when a reload may
-// go on. A rolling reload starts a replacement for a slot in App::incoming, waits for it to be
+// (wait_ready) or, otherwise, has called listen() (exec_mode = "cluster") or stayed up
+// listen_timeout, as PM2 decides when a reload may go on. A rolling reload starts a replacement for a slot in App::incoming, waits for it to be
 // ready, stops the old one, then moves the replacement into App::instances.
 #pragma once
 
