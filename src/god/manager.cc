@@ -217,6 +217,9 @@ LaunchPlan Manager::plan_for(const AppSpec& s) const {
             "every instance after the first may fail with EADDRINUSE; give it its sockets instead: listen = "
             "[\"tcp:0.0.0.0:PORT\"] passes them as LISTEN_FDS from fd 3 (sd_listen_fds; Go: net.FileListener on "
             "os.NewFile(3, ...))");
+    if (s.exec_mode == AppSpec::ExecMode::Cluster && access(cluster_preload_path().c_str(), R_OK) != 0)
+        plan.warnings.push_back("exec_mode = \"cluster\": the preload library " + cluster_preload_path() +
+                                " cannot be read, so the instances bind alone (is pmd fully installed?)");
     return plan;
 }
 
@@ -326,7 +329,8 @@ void Manager::spawn_instance(App& app, Instance& instance) {
     if (app.spec.exec_mode == AppSpec::ExecMode::Cluster && bind_broker_) {
         // The library goes first, before any the app preloads itself, so its bind() is the one called.
         std::string preload = cluster_preload_path();
-        auto old = std::find_if(req.env.begin(), req.env.end(), [](const std::string& kv) { return kv.rfind("LD_PRELOAD=", 0) == 0; });
+        auto old = std::find_if(req.env.begin(), req.env.end(),
+                                [](const std::string& kv) { return kv.rfind("LD_PRELOAD=", 0) == 0; });
         if (old != req.env.end()) {
             if (old->size() > 11) preload += ":" + old->substr(11);
             req.env.erase(old);
