@@ -166,6 +166,7 @@ std::map<std::string, sdbus::Variant> AppObject::properties() {
     d["Spec"] = sdbus::Variant(Spec());
     d["CgroupPath"] = sdbus::Variant(CgroupPath());
     d["StatsSource"] = sdbus::Variant(StatsSource());
+    d["Warnings"] = sdbus::Variant(Warnings());
     d["LogFiles"] = sdbus::Variant(LogFiles());
     d["LogSinks"] = sdbus::Variant(LogSinks());
     d["DroppedLines"] = sdbus::Variant(DroppedLines());
@@ -175,6 +176,7 @@ std::map<std::string, sdbus::Variant> AppObject::properties() {
 
 std::string AppObject::CgroupPath() { return guarded([&] { return app().cgroup.relative(); }); }
 std::string AppObject::StatsSource() { return manager_.stats_source(); }
+std::vector<std::string> AppObject::Warnings() { return guarded([&] { return app().plan.warnings; }); }
 uint64_t AppObject::NextCronRestart() { return guarded([&] { return app().next_cron_usec; }); }
 
 }  // namespace pmd

@@ -53,6 +53,7 @@ private:
     std::map<std::string, sdbus::Variant> Spec() override;
     std::string CgroupPath() override;
     std::string StatsSource() override;
+    std::vector<std::string> Warnings() override;
     uint64_t NextCronRestart() override;
     // Logs and figures (app_object_logs.cc).
     std::vector<sdbus::Struct<std::string, int32_t, std::string>> LogFiles() override;

@@ -116,6 +116,7 @@ void dump_one(const AppSpec& a, bool stopped, std::string& out) {
         line("listen", "[" + items + "]");
     }
     flag("reuse_port", a.reuse_port, d.reuse_port);
+    if (a.exec_mode == AppSpec::ExecMode::Cluster) line("exec_mode", "\"cluster\"");
     duration("watchdog_sec", a.watchdog_sec, d.watchdog_sec);
     flag("no_new_privs", a.no_new_privs, d.no_new_privs);
     if (a.umask != d.umask) {

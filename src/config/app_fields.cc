@@ -28,7 +28,7 @@ constexpr std::string_view kAppKeys[] = {
     "log_date_format", "user", "uid", "group", "gid", "listen", "reuse_port", "memory_max", "cpu_max",
     "pids_max", "stop_signal", "watchdog_sec", "health_check",
     "no_new_privs", "umask", "limit_nofile", "limit_nproc", "limit_core", "limit_memlock",
-    "watch_delay", "reload_batch",
+    "watch_delay", "reload_batch", "exec_mode",
 };
 // clang-format on
 // Keys that describe one particular app, so [defaults] cannot hold them.
@@ -244,6 +244,18 @@ void read_cpu_max(const toml::node& node, ValueReader& read, AppSpec& spec) {
         }
     }
     read.bad(node, "cpu_max", "expected a percentage of one CPU like 50 or \"150%\", got " + describe_toml_value(node));
+}
+
+// PM2 writes "cluster" or "cluster_mode", "fork" or "fork_mode"; both spellings are taken.
+void read_exec_mode(const toml::node& node, ValueReader& read, AppSpec& spec) {
+    auto t = read.string(node, "exec_mode");
+    if (!t) return;
+    if (*t == "cluster" || *t == "cluster_mode")
+        spec.exec_mode = AppSpec::ExecMode::Cluster;
+    else if (*t == "fork" || *t == "fork_mode")
+        spec.exec_mode = AppSpec::ExecMode::Fork;
+    else
+        read.bad(node, "exec_mode", "expected \"fork\" or \"cluster\", got \"" + *t + "\"");
 }
 
 void read_stop_signal(const toml::node& node, ValueReader& read, AppSpec& spec) {
@@ -519,6 +531,7 @@ const std::map<std::string_view, FieldReader>& simple_fields() {
          }},
         {"cpu_max", read_cpu_max},
         {"stop_signal", read_stop_signal},
+        {"exec_mode", read_exec_mode},
         {"cron_restart",
          [](const toml::node& n, ValueReader& r, AppSpec& s) {
              auto t = r.string(n, "cron_restart");

@@ -253,10 +253,8 @@ TEST(AppFile, UnknownKeySuggestsTheClosestOne) {
 TEST(AppFile, Pm2KeysThatPmdSpellsDifferentlyOrLacksAreExplained) {
     EXPECT_EQ(error_of("[[app]]\nname = \"a\"\ncommand = [\"true\"]\nerr_file = \"/tmp/e\"\n"),
               "apps.toml:4:1: field 'err_file': unknown key; PM2's 'err_file' is 'error_file' in pmd");
-    EXPECT_THAT(
-        error_of("[[app]]\nname = \"a\"\ncommand = [\"true\"]\nexec_mode = \"cluster\"\n"),
-        HasSubstr("apps.toml:4:1: field 'exec_mode': PM2's 'exec_mode' has no pmd key: every pmd instance is its "
-                  "own process; to share a port use listen"));
+    EXPECT_THAT(error_of("[[app]]\nname = \"a\"\ncommand = [\"true\"]\nexec_mode = \"clustered\"\n"),
+                HasSubstr("apps.toml:4:13: field 'exec_mode': expected \"fork\" or \"cluster\""));
 }
 
 TEST(AppFile, EveryErrorOfTheFileIsReportedInFileOrder) {

@@ -94,11 +94,9 @@ private:
         if (key == "env" || key.starts_with("env_")) return env_table(key, v);
         if (key == "exec_mode") {
             std::string mode = v.is_string() ? v.get<std::string>() : "";
+            // pmd's cluster mode shares the port the app binds, as PM2's does (cluster/bind_broker.h).
             if (mode.starts_with("cluster"))
-                notes_.push_back("changed: " + where_ +
-                                 ".exec_mode = \"cluster\": pmd runs every instance as its own process; "
-                                 "to share one port add listen = [\"tcp:0.0.0.0:PORT\"] (sockets passed as LISTEN_FDS) "
-                                 "or reuse_port = true");
+                keys_ += "exec_mode = \"cluster\"\n";
             else if (!mode.starts_with("fork"))
                 note(key, "unknown mode");
             return;

@@ -21,12 +21,10 @@ const std::map<std::string_view, std::string_view> kSameMeaning = {
     {"error_file", "error_file"}, {"err_file", "error_file"}, {"error", "error_file"}, {"err", "error_file"},
     {"err_log", "error_file"},
     {"merge_logs", "merge_logs"}, {"combine_logs", "merge_logs"}, {"log_date_format", "log_date_format"},
-    {"user", "user"}, {"uid", "uid"}, {"gid", "gid"},
+    {"user", "user"}, {"uid", "uid"}, {"gid", "gid"}, {"exec_mode", "exec_mode"},
 };
 
 const std::map<std::string_view, std::string_view> kNoEquivalent = {
-    {"exec_mode", "every pmd instance is its own process; to share a port use listen = [\"tcp:0.0.0.0:PORT\"] "
-                  "(passed as LISTEN_FDS) or reuse_port = true"},
     {"time", "write log_date_format = \"YYYY-MM-DD HH:mm:ss Z\" instead"},
     {"pmx", "no equivalent in pmd"}, {"vizion", "no equivalent in pmd"}, {"automation", "no equivalent in pmd"},
     {"autodump", "pmd saves only on `pmctl save`"}, {"treekill", "pmd always stops the whole cgroup"},

@@ -114,6 +114,9 @@ std::vector<SpecProblem> find_spec_problems(const AppSpec& spec) {
     }
     if (spec.reuse_port && !spec.listen.empty())
         add("reuse_port", "reuse_port means the app binds its own sockets; drop either 'listen' or 'reuse_port'");
+    if (spec.reuse_port && spec.exec_mode == AppSpec::ExecMode::Cluster)
+        add("exec_mode", "exec_mode = \"cluster\" shares one socket per address between the instances; "
+                         "reuse_port gives each its own: drop one of them");
 
     if (!spec.cron_restart.empty())
         if (auto why = CronSchedule::problem(spec.cron_restart); !why.empty()) add("cron_restart", why);

@@ -238,6 +238,8 @@ int run_daemon(const DaemonOptions& opt) {
         manager.set_fd_store(&fd_store);
     }
     manager.enable_notify(opt.state_dir + "/notify", handover ? handover->notify_fd : -1);
+    // A fresh broker after a re-exec: an instance asking during the exec binds alone.
+    manager.enable_cluster(opt.state_dir + "/cluster");
     // After a crash (no handover, but the live file of a pmd that did not stop cleanly): the
     // apps it had, to take back from their cgroups.
     if (!handover && std::filesystem::exists(live_file)) {

@@ -106,6 +106,7 @@ int run_foreground(const RunOptions& options, const DaemonConfig& config) {
     StdioOutputRouter output;
     Manager manager(loop, tree.get(), output);
     manager.enable_notify(scratch.path() + "/notify");
+    manager.enable_cluster(scratch.path() + "/cluster");
     EndWatcher watcher(loop, manager);
     manager.set_observer(&watcher);
 

@@ -9,28 +9,12 @@
 #include <thread>
 
 #include "base/unique_fd.h"
+#include "event/loop_exit.h"
 
 namespace pmd {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Another thread's "stop the loop now": an eventfd the loop watches, so the loop wakes for it
-// instead of checking a flag on a timer.
-class LoopExit {
-public:
-    explicit LoopExit(EventLoop& loop) : fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
-        watch_ = loop.add_io(fd_.get(), EPOLLIN, [&loop](uint32_t) { loop.exit(0); });
-    }
-    void signal() {
-        uint64_t one = 1;
-        [[maybe_unused]] ssize_t n = ::write(fd_.get(), &one, sizeof one);
-    }
-
-private:
-    UniqueFd fd_;
-    EventSource watch_;
-};
 
 // Whether a call() is waiting in the relay, with a deadline: the relay's own count.
 bool wait_for_waiting_call(const LoopRelay& relay, std::chrono::milliseconds deadline) {

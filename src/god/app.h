@@ -10,8 +10,8 @@
 //                    exec failure); last_exit says why
 //
 // Readiness is separate from the state: an online instance is ready once it sent READY=1
-// (wait_ready) or has stayed up listen_timeout (otherwise), as PM2 decides when a reload may
-// go on. A rolling reload starts a replacement for a slot in App::incoming, waits for it to be
+// (wait_ready) or, otherwise, has called listen() (exec_mode = "cluster") or stayed up
+// listen_timeout, as PM2 decides when a reload may go on. A rolling reload starts a replacement for a slot in App::incoming, waits for it to be
 // ready, stops the old one, then moves the replacement into App::instances.
 #pragma once
 
@@ -27,6 +27,7 @@
 #include "base/unique_fd.h"
 #include "cgroup/cgroup_dir.h"
 #include "cluster/listen_socket_set.h"
+#include "cluster/shared_socket_pool.h"
 #include "cgroup/cgroup_events_watcher.h"
 #include "event/event_loop.h"
 #include "god/app_spec.h"
@@ -121,6 +122,9 @@ struct LaunchPlan {
     std::vector<std::string> base_env;  // the app's env plus defaults, without per-instance vars
     std::optional<Credentials> credentials;
     std::string user_name;              // for display
+    // What will not work as the spec asks (a static binary in cluster mode), said at start
+    // in pmd's log and shown by describe.
+    std::vector<std::string> warnings;
 };
 
 class App {
@@ -138,6 +142,8 @@ public:
     std::string source = "request";
     CgroupDir cgroup;
     ListenSocketSet sockets;
+    // exec_mode = "cluster": the sockets its instances bound, shared by all of them until delete.
+    std::shared_ptr<SharedSocketPool> shared_sockets;
     std::vector<std::unique_ptr<Instance>> instances;
     std::vector<std::unique_ptr<Instance>> incoming;  // replacements of a running reload
     bool deleting = false;

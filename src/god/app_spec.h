@@ -96,6 +96,11 @@ struct AppSpec {
     // pmd's own: sockets pmd binds once and hands to every instance (see cluster/).
     std::vector<ListenAddress> listen;
     bool reuse_port = false;              // instances bind themselves with SO_REUSEPORT
+    // PM2's exec_mode. Cluster: the instances' own bind() and listen() on a TCP or unix stream
+    // address share one socket pmd keeps per app and address (cluster/bind_broker.h), so N
+    // unchanged servers listen on one port; fork: each instance binds alone.
+    enum class ExecMode { Fork, Cluster };
+    ExecMode exec_mode = ExecMode::Fork;
     Millis watchdog_sec{0};               // 0 = off; else WATCHDOG=1 expected this often
     HealthCheck health_check;
     // --- Appended by security (issue 8): how the child is confined besides its user. ---

@@ -72,6 +72,7 @@ std::string handover_to_json(const Handover& handover) {
                         {"last_generation", a.last_generation},
                         {"stop_requested", a.stop_requested},
                         {"socket_fds", a.socket_fds},
+                        {"shared_socket_fds", a.shared_socket_fds},
                         {"instances", std::move(instances)},
                         {"log_slots", std::move(slots)}});
     }
@@ -102,6 +103,7 @@ Handover handover_from_json(std::string_view text, const std::string& origin) {
             a.last_generation = aj.value("last_generation", 0u);
             a.stop_requested = aj.value("stop_requested", false);
             a.socket_fds = aj.value("socket_fds", std::vector<int>{});
+            a.shared_socket_fds = aj.value("shared_socket_fds", std::vector<int>{});
             for (const json& ij : aj.value("instances", json::array())) {
                 InstanceHandover i;
                 i.index = ij.at("index").get<unsigned>();
@@ -142,6 +144,7 @@ std::vector<int> handover_fds(const Handover& handover) {
     add(handover.notify_fd);
     for (const AppHandover& a : handover.apps) {
         for (int fd : a.socket_fds) add(fd);
+        for (int fd : a.shared_socket_fds) add(fd);
         for (const InstanceHandover& i : a.instances) add(i.pidfd);
         for (const LogSlotHandover& s : a.log_slots)
             for (const LogStreamHandover* st : {&s.out, &s.err}) {

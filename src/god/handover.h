@@ -51,6 +51,7 @@ struct AppHandover {
     bool stop_requested = false;  // App::stop_requested
     unsigned last_generation = 0;
     std::vector<int> socket_fds;  // in the order of spec.listen
+    std::vector<int> shared_socket_fds;  // exec_mode = "cluster": the sockets instances bound
     std::vector<InstanceHandover> instances;
     std::vector<LogSlotHandover> log_slots;
 };

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -14,6 +15,9 @@
 
 #include "base/quantity.h"
 #include "base/signal_name.h"
+#include "cluster/bind_protocol.h"
+#include "cluster/elf_linking.h"
+#include "cluster/preload_path.h"
 #include "config/spec_validation.h"
 #include "satan/process_limits.h"
 
@@ -59,6 +63,26 @@ Manager::~Manager() = default;
 void Manager::enable_notify(const std::string& path, int handed_fd) {
     notify_ = std::make_unique<NotifySocket>(
         loop_, path, [this](pid_t pid, const auto& fields) { on_notify(pid, fields); }, handed_fd);
+}
+
+void Manager::enable_cluster(const std::string& path) {
+    bind_broker_ = std::make_unique<BindBroker>(
+        loop_, path, [this](pid_t pid) { return cluster_asker(pid); }, [this](pid_t pid) { on_listening(pid); });
+}
+
+BindBroker::Asker Manager::cluster_asker(pid_t pid) {
+    App* app = nullptr;
+    if (!instance_of_pid(pid, &app) || app->spec.exec_mode != AppSpec::ExecMode::Cluster) return {};
+    if (!app->shared_sockets) app->shared_sockets = std::make_shared<SharedSocketPool>();
+    return {app->shared_sockets, app->sockets.fds()};
+}
+
+void Manager::on_listening(pid_t sender) {
+    App* app = nullptr;
+    Instance* i = instance_of_pid(sender, &app);
+    if (!i || i->ready || app->spec.wait_ready || app->spec.exec_mode != AppSpec::ExecMode::Cluster) return;
+    spdlog::debug("{}: listening (pid {})", label(*app, *i), sender);
+    settle_readiness(*app, *i, true, "");
 }
 
 const App* Manager::find(const std::string& name) const {
@@ -188,6 +212,16 @@ LaunchPlan Manager::plan_for(const AppSpec& s) const {
     bool set_home = plan.credentials || geteuid() != 0 || !s.user.empty();
     plan.base_env = build_env(s, set_home && account ? &*account : nullptr);
     plan.executable = resolve_executable(s.command.front(), s.cwd, plan.base_env);
+    if (s.exec_mode == AppSpec::ExecMode::Cluster && elf_linking(plan.executable) == ElfLinking::Static)
+        plan.warnings.push_back(
+            "exec_mode = \"cluster\": " + plan.executable +
+            " is statically linked (no ELF interpreter), so pmd's preload library cannot share the ports it binds and "
+            "every instance after the first may fail with EADDRINUSE; give it its sockets instead: listen = "
+            "[\"tcp:0.0.0.0:PORT\"] passes them as LISTEN_FDS from fd 3 (sd_listen_fds; Go: net.FileListener on "
+            "os.NewFile(3, ...))");
+    if (s.exec_mode == AppSpec::ExecMode::Cluster && access(cluster_preload_path().c_str(), R_OK) != 0)
+        plan.warnings.push_back("exec_mode = \"cluster\": the preload library " + cluster_preload_path() +
+                                " cannot be read, so the instances bind alone (is pmd fully installed?)");
     return plan;
 }
 
@@ -213,6 +247,7 @@ const App& Manager::start(AppSpec spec, uid_t owner, std::string source, bool st
     app->spec_serial = next_spec_serial_++;
     const AppSpec& s = app->spec;
     plan_launch(*app);
+    for (const auto& w : app->plan.warnings) spdlog::warn("app {}: {}", app->spec.name, w);
     // Bound once, before any instance exists: a port in use is an answer, not a crash loop.
     if (!s.listen.empty() && !s.reuse_port) app->sockets = ListenSocketSet::bind_all(s.listen, s.name);
     output_.app_added(s, log_opener_for(owner));
@@ -308,6 +343,18 @@ void Manager::spawn_instance(App& app, Instance& instance) {
     if (notify_) req.env.push_back("NOTIFY_SOCKET=" + notify_->path());
     if (app.spec.watchdog_sec.count() > 0)
         req.env.push_back("WATCHDOG_USEC=" + std::to_string(app.spec.watchdog_sec.count() * 1000));
+    if (app.spec.exec_mode == AppSpec::ExecMode::Cluster && bind_broker_) {
+        // The library goes first, before any the app preloads itself, so its bind() is the one called.
+        std::string preload = cluster_preload_path();
+        auto old = std::find_if(req.env.begin(), req.env.end(),
+                                [](const std::string& kv) { return kv.rfind("LD_PRELOAD=", 0) == 0; });
+        if (old != req.env.end()) {
+            if (old->size() > 11) preload += ":" + old->substr(11);
+            req.env.erase(old);
+        }
+        req.env.push_back("LD_PRELOAD=" + preload);
+        req.env.push_back(std::string(PMD_CLUSTER_SOCKET_ENV) + "=" + bind_broker_->path());
+    }
     if (!app.sockets.empty()) {
         req.pass_fds = app.sockets.fds();
         req.set_listen_pid = true;
@@ -406,36 +453,47 @@ void Manager::arm_watchdog(App& app, Instance& instance) {
     });
 }
 
-void Manager::on_notify(pid_t sender, const std::map<std::string, std::string>& fields) {
-    // The sender is whoever's cgroup it is in (or, without cgroup2, whose main pid it is):
+Instance* Manager::instance_of_pid(pid_t pid, App** app_out) {
+    // Whoever's cgroup it is in (or, without cgroup2, whose main pid or process group it is):
     // a worker's child may speak for its instance, a stranger for nobody.
     std::string cgroup;
     if (tree_) {
-        std::ifstream in("/proc/" + std::to_string(sender) + "/cgroup");
+        std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
         std::string line;
         while (std::getline(in, line))
             if (line.rfind("0::", 0) == 0) cgroup = line.substr(3);
+        if (cgroup.empty()) return nullptr;
     }
     for (auto& [name, app] : apps_) {
         for (Instance* i : app->all_instances()) {
             bool match = tree_ ? (i->cgroup && i->cgroup.relative() == cgroup)
-                               : (i->process && (i->process.pid() == sender || getpgid(sender) == i->process.pid()));
+                               : (i->process && (i->process.pid() == pid || getpgid(pid) == i->process.pid()));
             if (!match || i->state != InstanceState::Online) continue;
-            if (auto it = fields.find("STATUS"); it != fields.end()) {
-                i->status_text = it->second.substr(0, 256);
-                changed(*app);
-            }
-            if (auto it = fields.find("READY"); it != fields.end() && it->second == "1" && !i->ready)
-                settle_readiness(*app, *i, true, "");
-            if (auto it = fields.find("WATCHDOG"); it != fields.end() && it->second == "1") arm_watchdog(*app, *i);
-            if (auto it = fields.find("EXTEND_TIMEOUT_USEC"); it != fields.end() && !i->ready && i->ready_timer) {
-                uint64_t extra = std::strtoull(it->second.c_str(), nullptr, 10);
-                i->ready_timer.set_time_usec(loop_.now_usec() + extra);
-            }
-            return;
+            *app_out = app.get();
+            return i;
         }
     }
-    spdlog::debug("notify message from pid {} (cgroup '{}') ignored: not an instance of pmd", sender, cgroup);
+    return nullptr;
+}
+
+void Manager::on_notify(pid_t sender, const std::map<std::string, std::string>& fields) {
+    App* app = nullptr;
+    Instance* i = instance_of_pid(sender, &app);
+    if (!i) {
+        spdlog::debug("notify message from pid {} ignored: not an instance of pmd", sender);
+        return;
+    }
+    if (auto it = fields.find("STATUS"); it != fields.end()) {
+        i->status_text = it->second.substr(0, 256);
+        changed(*app);
+    }
+    if (auto it = fields.find("READY"); it != fields.end() && it->second == "1" && !i->ready)
+        settle_readiness(*app, *i, true, "");
+    if (auto it = fields.find("WATCHDOG"); it != fields.end() && it->second == "1") arm_watchdog(*app, *i);
+    if (auto it = fields.find("EXTEND_TIMEOUT_USEC"); it != fields.end() && !i->ready && i->ready_timer) {
+        uint64_t extra = std::strtoull(it->second.c_str(), nullptr, 10);
+        i->ready_timer.set_time_usec(loop_.now_usec() + extra);
+    }
 }
 
 void Manager::on_main_exit(const InstanceKey& key) {

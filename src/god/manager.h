@@ -20,6 +20,7 @@
 #include "cgroup/cgroup_tree.h"
 #include "cgroup/resource_usage.h"
 #include "event/event_loop.h"
+#include "cluster/bind_broker.h"
 #include "cluster/notify_socket.h"
 #include "god/app.h"
 #include "god/handover.h"
@@ -103,6 +104,9 @@ public:
     // Instances learn NOTIFY_SOCKET=path; messages from strangers are ignored. handed_fd: the
     // socket, still bound, from the pmd before a re-exec.
     void enable_notify(const std::string& path, int handed_fd = -1);
+    // exec_mode = "cluster": instances get the preload library and PMD_CLUSTER_SOCKET=path,
+    // where pmd's bind broker shares each app's sockets between its instances.
+    void enable_cluster(const std::string& path);
 
     // Handover (god/handover.h). export_handover() gives every app with its fds (close-on-exec
     // cleared) for a re-exec; it throws Error(Busy) while an operation is in flight (a stop, a
@@ -118,6 +122,9 @@ public:
     void adopt(AppHandover handed, bool after_crash);
     // An sd_notify message from pid (kernel-checked credentials).
     void on_notify(pid_t sender, const std::map<std::string, std::string>& fields);
+    // A cluster-mode instance (or a process of its cgroup) called listen(): without
+    // wait_ready, that makes it ready (PM2's 'listening' event).
+    void on_listening(pid_t sender);
 
     const App* find(const std::string& name) const;
     // Every child pmd reaps itself through a pidfd: instances' main processes and running
@@ -133,6 +140,9 @@ public:
 
 private:
     App& get(const std::string& name);
+    // The online instance pid belongs to (its cgroup, or without cgroup2 its process group).
+    Instance* instance_of_pid(pid_t pid, App** app);
+    BindBroker::Asker cluster_asker(pid_t pid);
     std::vector<std::string> names_for(const std::string& name_or_all) const;
     void for_each_app(const std::string& name_or_all, std::function<void(const std::string&, Done)> action, Done done);
 
@@ -202,6 +212,7 @@ private:
     FdStore* fd_store_ = nullptr;
     void store_sockets(const App& app, bool keep);
     std::unique_ptr<NotifySocket> notify_;
+    std::unique_ptr<BindBroker> bind_broker_;
     std::map<std::string, std::unique_ptr<App>> apps_;
     uint64_t next_app_id_ = 1;
     uint64_t next_serial_ = 1;

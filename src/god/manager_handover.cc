@@ -9,8 +9,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <set>
 
 #include "base/proc_stat.h"
+#include "cluster/listening_sockets.h"
+#include "cluster/socket_address.h"
 #include "god/manager.h"
 
 namespace pmd {
@@ -104,6 +107,7 @@ Handover Manager::export_handover() {
             if (instance.process) a.instances[n].pidfd = instance.process.pidfd();
         }
         a.socket_fds = app->sockets.fds();
+        if (app->shared_sockets) a.shared_socket_fds = app->shared_sockets->fds();
         a.log_slots = output_.release_slots(name);
         h.apps.push_back(std::move(a));
     }
@@ -151,6 +155,28 @@ void Manager::find_instance_processes(App& app, AppHandover& handed) {
             for (int fd : fds) ::close(fd);
         }
     }
+    // Cluster mode: the sockets the instances bound are held by their processes (any of them:
+    // behind a wrapper the server is not the main one); one per address is taken back, and
+    // the `listen` sockets stay where they are.
+    if (handed.shared_socket_fds.empty() && handed.spec.exec_mode == AppSpec::ExecMode::Cluster) {
+        std::set<std::string> seen;
+        for (int fd : handed.socket_fds)
+            if (auto key = bound_address_key(fd)) seen.insert(key->key);
+        for (const InstanceHandover& i : handed.instances) {
+            auto dir = tree_->make_instance_dir(app.cgroup, i.index, i.generation);
+            for (pid_t pid : dir.procs()) {
+                auto process = ProcessRef::open(pid);
+                if (!process) continue;
+                for (UniqueFd& fd : listening_sockets_of(process->pidfd(), pid)) {
+                    auto key = bound_address_key(fd.get());
+                    if (key && seen.insert(key->key).second) handed.shared_socket_fds.push_back(fd.release());
+                }
+            }
+        }
+        if (!handed.shared_socket_fds.empty())
+            spdlog::info("app {}: took {} shared socket(s) back from its instances", app.spec.name,
+                         handed.shared_socket_fds.size());
+    }
 }
 
 void Manager::adopt(AppHandover handed, bool after_crash) {
@@ -180,6 +206,15 @@ void Manager::adopt(AppHandover handed, bool after_crash) {
             app->sockets = ListenSocketSet::bind_all(app->spec.listen, name);
         } catch (const Error& e) {
             spdlog::error("app {}: listen sockets not recovered: {}", name, e.what());
+        }
+    }
+    if (!handed.shared_socket_fds.empty()) {
+        // The sockets the instances bound come back with their addresses, read from the sockets.
+        app->shared_sockets = std::make_shared<SharedSocketPool>();
+        for (int fd : handed.shared_socket_fds) {
+            UniqueFd owned(fd);
+            fcntl(fd, F_SETFD, FD_CLOEXEC);
+            if (auto address = bound_address_key(fd)) app->shared_sockets->keep(*address, std::move(owned));
         }
     }
     output_.app_added(app->spec, log_opener_for(app->owner));

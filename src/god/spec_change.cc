@@ -34,6 +34,8 @@ std::optional<std::string> restart_needed_for(const AppSpec& from, const AppSpec
                "); a reload keeps the sockets it has";
     if (from.reuse_port != to.reuse_port)
         return "reuse_port changes; old and new instances could not share the port";
+    if (from.exec_mode != to.exec_mode)
+        return "exec_mode changes; instances of one mode cannot share the ports the other bound";
     std::vector<std::string> logs = changed_log_fields(from, to);
     if (logs.empty()) return std::nullopt;
     std::string keys;

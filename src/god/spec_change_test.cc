@@ -47,6 +47,9 @@ TEST(SpecChange, ReusePortAndLogRoutesNeedARestart) {
     to.reuse_port = true;
     EXPECT_THAT(*restart_needed_for(web(), to), HasSubstr("reuse_port"));
     to = web();
+    to.exec_mode = AppSpec::ExecMode::Cluster;
+    EXPECT_THAT(*restart_needed_for(web(), to), HasSubstr("exec_mode changes"));
+    to = web();
     to.out_file = "/var/log/web.log";
     to.merge_logs = true;
     EXPECT_THAT(*restart_needed_for(web(), to), HasSubstr("out_file, merge_logs"));

@@ -213,6 +213,7 @@ TEST(ConfigImport, EcosystemJsonAndJsWithNotesOnStderr) {
     EXPECT_THAT(r.out, HasSubstr("[[app]]"));
     EXPECT_THAT(r.out, HasSubstr("name = \"api\""));
     EXPECT_THAT(r.out, HasSubstr("env_production"));
+    EXPECT_THAT(r.out, HasSubstr("exec_mode = \"cluster\""));
     EXPECT_THAT(r.err, HasSubstr("vizion"));
     r = run_command({PMCTL_BIN, "import", (dir / "ecosystem.config.js").string()});
     EXPECT_EQ(r.exit_code, 0) << r.err;

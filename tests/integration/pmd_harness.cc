@@ -147,7 +147,8 @@ std::string http_get(uint16_t port) {
     ssize_t n;
     while ((n = read(fd, buf, sizeof buf)) > 0) response.append(buf, static_cast<size_t>(n));
     close(fd);
-    if (n < 0 || response.rfind("HTTP/1.0 200", 0) != 0) return "";
+    // HTTP/1.0 or 1.1: node answers a 1.0 request with 1.1.
+    if (n < 0 || response.rfind("HTTP/1.", 0) != 0 || response.compare(8, 5, " 200 ") != 0) return "";
     return response.substr(response.find("\r\n\r\n") + 4);
 }
 
@@ -290,6 +291,7 @@ void PmdHarness::start_pmd() {
     std::vector<std::string> env{"NOTIFY_SOCKET=" + notify_path};
     // pmd loads its metrics module from this build tree unless a test points it elsewhere.
     if (!std::getenv("PMD_METRICS_MODULE")) env.push_back(std::string("PMD_METRICS_MODULE=") + PMD_METRICS_MODULE_FILE);
+    if (!std::getenv("PMD_CLUSTER_PRELOAD")) env.push_back(std::string("PMD_CLUSTER_PRELOAD=") + PMD_CLUSTER_PRELOAD_FILE);
     pid_t pid = spawn_process(argv, log, log, {}, env, options_.nofile_limit);
     close(log);
     pmd_ = ChildProcess(pid, pidfd_open(pid));

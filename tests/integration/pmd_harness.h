@@ -51,7 +51,7 @@ private:
 
 // A free TCP port on loopback (bound and released; pmd binds it right after).
 uint16_t free_port();
-// One HTTP/1.0 GET /; returns the body or "" on any socket error or non-200 answer.
+// One HTTP/1.0 GET /; returns the body or "" on any socket error or non-200 answer (1.0 or 1.1).
 std::string http_get(uint16_t port);
 
 // Writes `text` to `path`, creating the directories above it (app files, pmd.toml).

@@ -1,0 +1,244 @@
+// exec_mode = "cluster" for unchanged servers: each instance calls bind()/listen() on PORT
+// itself, and the preload library pmd gives cluster-mode instances makes them all share one
+// socket pmd keeps. Real pmd, real runtimes (node, python3, php), real sockets.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <signal.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "cluster_fixture.h"
+#include "pmd_harness.h"
+
+namespace pmd::test {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class ClusterModeTest : public ClusterFixture {
+protected:
+    VariantDict cluster_app(const std::string& name, std::vector<std::string> command, int instances) {
+        VariantDict s;
+        s["name"] = sdbus::Variant(name);
+        s["command"] = sdbus::Variant(std::move(command));
+        s["cwd"] = sdbus::Variant(std::string(APPS_DIR));
+        s["instances"] = sdbus::Variant(int64_t{instances});
+        s["exec_mode"] = sdbus::Variant(std::string("cluster"));
+        s["env"] = sdbus::Variant(std::map<std::string, std::string>{{"PORT", std::to_string(port)}});
+        // Ready must come from listen(), long before this.
+        s["listen_timeout"] = sdbus::Variant(std::string("10m"));
+        s["kill_timeout"] = sdbus::Variant(std::string("5s"));
+        return s;
+    }
+
+    // Sends concurrent requests until every instance has answered at least once: the pids
+    // seen (all of them instances' pids), or fewer on deadline.
+    // main_pids: the server is the instance's main process (not behind a wrapper).
+    std::set<int32_t> serving_pids(const std::string& name, size_t want, bool main_pids = true) {
+        std::set<int32_t> seen;
+        std::set<int32_t> expected = pids(name);
+        h.wait_until([&] {
+            std::vector<std::string> bodies(8);
+            std::vector<std::thread> clients;
+            for (auto& b : bodies) clients.emplace_back([&b, this] { b = http_get(port); });
+            for (auto& c : clients) c.join();
+            for (auto& b : bodies) {
+                EXPECT_FALSE(b.empty()) << "a request failed";
+                if (!b.empty()) seen.insert(std::stoi(b));
+            }
+            return seen.size() >= want;
+        }, 30s);
+        for (int32_t pid : seen) EXPECT_TRUE(!main_pids || expected.count(pid)) << "pid " << pid << " is not an instance of " << name;
+        return seen;
+    }
+
+    // Four instances of an unchanged server on one port: all online and ready (from their
+    // listen(), not listen_timeout), none restarted (no EADDRINUSE), all four answering.
+    void four_share_one_port(const std::string& name, std::vector<std::string> command, bool main_pids = true) {
+        h.start_app(cluster_app(name, std::move(command), 4));
+        ASSERT_TRUE(h.wait_until([&] { return all_ready(name, 4); }, 30s)) << h.pmctl({"describe", name}).out;
+        EXPECT_EQ(serving_pids(name, 4, main_pids).size(), 4u);
+        for (auto& i : h.instances(name)) EXPECT_EQ(field<uint32_t>(i, "restarts"), 0u);
+        EXPECT_TRUE(h.exits().empty()) << "an instance exited: " << h.exits().front().reason;
+    }
+
+};
+
+TEST_F(ClusterModeTest, UnchangedNodeServerFourInstancesOnePort) {
+    four_share_one_port("node", {"node", "pid_server.js"});
+    EXPECT_THAT(h.pmd_log(), HasSubstr(":" + std::to_string(port) + "; its app's instances share it from now on"));
+}
+
+TEST_F(ClusterModeTest, UnchangedPythonHttpServerFourInstancesOnePort) {
+    four_share_one_port("python", {"python3", "pid_server.py"});
+}
+
+TEST_F(ClusterModeTest, UnchangedPhpBuiltinServerFourInstancesOnePort) {
+    if (std::system("php --version > /dev/null 2>&1") != 0) GTEST_SKIP() << "php-cli is not installed (scripts/install-deps)";
+    four_share_one_port("php", {"php", "-S", "127.0.0.1:" + std::to_string(port), "pid.php"});
+}
+
+// Through a wrapper (sh → node), as `npm start` does: the environment and so the library are
+// inherited, and the node process is known by its cgroup, not by being the main pid.
+TEST_F(ClusterModeTest, ServerBehindAShellWrapperShares) {
+    four_share_one_port("wrapped", {"sh", "-c", "node pid_server.js; exit $?"}, false);
+}
+
+// A rolling reload under load: every request answered, every instance replaced; and with
+// listen_timeout at 10 minutes the reload can only finish because listen() made each
+// replacement ready.
+TEST_F(ClusterModeTest, RollingReloadUnderLoadLosesNoRequest) {
+    h.start_app(cluster_app("web", {"node", "pid_server.js"}, 4));
+    ASSERT_TRUE(h.wait_until([&] { return all_ready("web", 4); }, 30s));
+    auto before = pids("web");
+    ASSERT_FALSE(http_get(port).empty());
+
+    std::atomic<bool> done{false};
+    std::atomic<int> ok{0}, failed{0};
+    std::vector<std::thread> load;
+    for (int t = 0; t < 4; ++t)
+        load.emplace_back([&] {
+            while (!done) (http_get(port).empty() ? failed : ok)++;
+        });
+    auto r = h.pmctl({"reload", "web"});
+    r = r.exit_code == 0 ? h.pmctl({"reload", "web"}) : r;
+    done = true;
+    for (auto& t : load) t.join();
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(failed.load(), 0) << ok.load() << " requests served";
+    EXPECT_GT(ok.load(), 0);
+    auto after = pids("web");
+    ASSERT_EQ(after.size(), 4u);
+    for (int32_t pid : before) EXPECT_FALSE(after.count(pid)) << "pid " << pid << " survived the reload";
+    EXPECT_TRUE(all_ready("web", 4));
+    std::cout << "[ figures ] " << ok.load() << " requests served during two rolling reloads of 4 instances, "
+              << failed.load() << " failed\n";
+    EXPECT_EQ(serving_pids("web", 4).size(), 4u);
+}
+
+// A unix socket path is bound once, by the first instance, and shared as a TCP port is; delete
+// removes the file that bind created.
+TEST_F(ClusterModeTest, UnixSocketPathIsSharedAndRemovedByDelete) {
+    auto path = (h.dir() / "app.sock").string();
+    VariantDict s = cluster_app("unix", {"python3", "unix_pid_server.py"}, 3);
+    s["env"] = sdbus::Variant(std::map<std::string, std::string>{{"SOCKET_PATH", path}});
+    h.start_app(s);
+    ASSERT_TRUE(h.wait_until([&] { return all_ready("unix", 3); }, 30s));
+    auto expected = pids("unix");
+    std::set<int32_t> seen;
+    ASSERT_TRUE(h.wait_until([&] {
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_un a{};
+        a.sun_family = AF_UNIX;
+        std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+        char buf[32] = "";
+        if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && read(fd, buf, sizeof buf - 1) > 0)
+            seen.insert(std::atoi(buf));
+        close(fd);
+        return seen.size() == 3;
+    }, 30s));
+    EXPECT_EQ(seen, expected);
+    EXPECT_TRUE(h.exits().empty());
+    ASSERT_EQ(h.pmctl({"delete", "unix"}).exit_code, 0);
+    EXPECT_FALSE(std::filesystem::exists(path));
+}
+
+// The sockets the instances bound survive pmd's replacement: after daemon-reexec, a reload's
+// new instances still get them (no EADDRINUSE) and every instance serves.
+TEST_F(ClusterModeTest, SharedSocketsSurviveReexec) {
+    h.start_app(cluster_app("web", {"node", "pid_server.js"}, 2));
+    ASSERT_TRUE(h.wait_until([&] { return all_ready("web", 2); }, 30s));
+    auto r = h.pmctl({"daemon-reexec"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto before = pids("web");
+    r = h.pmctl({"reload", "web"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto after = pids("web");
+    for (int32_t pid : before) EXPECT_FALSE(after.count(pid)) << "pid " << pid << " survived the reload";
+    EXPECT_TRUE(all_ready("web", 2));
+    EXPECT_EQ(serving_pids("web", 2).size(), 2u);
+}
+
+// After a kill -9 of pmd, the new pmd takes the shared socket back from the instances that
+// hold it (behind a wrapper too), so replacements still share it.
+TEST_F(ClusterModeTest, SharedSocketsComeBackAfterACrash) {
+    h.start_app(cluster_app("web", {"sh", "-c", "node pid_server.js; exit $?"}, 2));
+    ASSERT_TRUE(h.wait_until([&] { return all_ready("web", 2); }, 30s));
+    pid_t old_pmd = h.pmd_pid();
+    kill(old_pmd, SIGKILL);
+    ASSERT_TRUE(wait_pid_gone(old_pmd, 10s));
+    h.start_pmd();
+    EXPECT_THAT(h.pmd_log(), HasSubstr("app web: took 1 shared socket(s) back from its instances"));
+    ASSERT_TRUE(h.wait_until([&] { return all_ready("web", 2); }, 30s));
+    auto before = pids("web");
+    auto r = h.pmctl({"reload", "web"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto after = pids("web");
+    for (int32_t pid : before) EXPECT_FALSE(after.count(pid)) << "pid " << pid << " survived the reload";
+    EXPECT_EQ(serving_pids("web", 2, false).size(), 2u);
+}
+
+TEST_F(ClusterModeTest, StaticBinaryIsToldClearly) {
+    h.start_app(cluster_app("static", {STATIC_SERVER}, 1));
+    ASSERT_TRUE(h.wait_until([&] { return !http_get(port).empty(); }, 30s));
+    EXPECT_THAT(h.pmd_log(), HasSubstr("is statically linked"));
+    auto r = h.pmctl({"describe", "static"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(r.out, HasSubstr("Warning: exec_mode = \"cluster\": " + std::string(STATIC_SERVER) + " is statically linked"));
+    EXPECT_THAT(r.out, HasSubstr("listen = [\"tcp:0.0.0.0:PORT\"]"));
+    EXPECT_THAT(r.out, HasSubstr("LISTEN_FDS"));
+    // A dynamic program gets no such warning.
+    VariantDict s = cluster_app("dynamic", {"node", "pid_server.js"}, 1);
+    s["env"] = sdbus::Variant(std::map<std::string, std::string>{{"PORT", std::to_string(free_port())}});
+    h.start_app(s);
+    EXPECT_THAT(h.pmctl({"describe", "dynamic"}).out, Not(HasSubstr("Warning")));
+}
+
+// An app running as nobody that binds port 80 gets EACCES, as the kernel answers it without
+// pmd: the library adds no privilege.
+TEST_F(ClusterModeTest, NonRootAppAskingForPort80IsRefusedLikeTheKernel) {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root to start an app as nobody";
+    std::ifstream start_file("/proc/sys/net/ipv4/ip_unprivileged_port_start");
+    int start = 1024;
+    start_file >> start;
+    if (start <= 80) GTEST_SKIP() << "port 80 is not privileged on this host";
+    auto out = (h.dir() / "port80.log").string();
+    const std::string script =
+        "import errno, socket\n"
+        "s = socket.socket()\n"
+        "try:\n"
+        "    s.bind(('127.0.0.1', 80)); s.listen(); print('bound', flush=True)\n"
+        "except OSError as e:\n"
+        "    print('bind:', errno.errorcode[e.errno], flush=True)\n";
+    VariantDict s = cluster_app("port80", {"/usr/bin/python3", "-c", script}, 1);
+    s["user"] = sdbus::Variant(std::string("nobody"));
+    s["cwd"] = sdbus::Variant(std::string("/"));
+    s["autorestart"] = sdbus::Variant(false);
+    s["out_file"] = sdbus::Variant(out);
+    h.start_app(s);
+    std::string text;
+    ASSERT_TRUE(h.wait_until([&] {
+        std::ifstream in(out);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        text = ss.str();
+        return text.find("bind:") != std::string::npos || text.find("bound") != std::string::npos;
+    }, 30s));
+    EXPECT_THAT(text, HasSubstr("bind: EACCES"));
+}
+
+}  // namespace
+}  // namespace pmd::test
