@@ -27,6 +27,7 @@
 #include "base/unique_fd.h"
 #include "cgroup/cgroup_dir.h"
 #include "cluster/listen_socket_set.h"
+#include "cluster/node_channel.h"
 #include "cgroup/cgroup_events_watcher.h"
 #include "event/event_loop.h"
 #include "god/app_spec.h"
@@ -88,6 +89,7 @@ public:
     bool restart_now = false;
     std::unique_ptr<MemoryGuard> memory_guard;  // max_memory_restart, while running
     std::unique_ptr<HealthChecker> health;      // health_check, from ready until exit
+    std::unique_ptr<NodeChannel> channel;       // Node apps: process.send() and 'shutdown', while running
     EventSource ready_timer;     // listen_timeout (extended by EXTEND_TIMEOUT_USEC)
     EventSource watchdog_timer;  // watchdog_sec after the last WATCHDOG=1
     // Run once when readiness is decided: true = ready, false = failed (with why).
@@ -117,6 +119,8 @@ struct LaunchPlan {
     std::vector<std::string> base_env;  // the app's env plus defaults, without per-instance vars
     std::optional<Credentials> credentials;
     std::string user_name;              // for display
+    // The executable is node (by name or #! line): instances get PM2's IPC channel.
+    bool node_channel = false;
 };
 
 class App {

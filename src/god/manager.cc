@@ -8,13 +8,17 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <tuple>
 
 #include <spdlog/spdlog.h>
 
 #include "base/quantity.h"
 #include "base/signal_name.h"
 #include "config/spec_validation.h"
+#include "god/log_dirs.h"
+#include "god/pid_file.h"
 #include "satan/process_limits.h"
 
 namespace pmd {
@@ -32,7 +36,7 @@ std::string label(const App& app, const Instance& instance) {
 // (a root daemon starting an app without `user` passes its own environment's choice: none).
 std::vector<std::string> build_env(const AppSpec& spec, const Account* account) {
     std::map<std::string, std::string> env;
-    env["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    env["PATH"] = kDefaultAppPath;
     if (account) {
         env["HOME"] = account->home;
         env["USER"] = account->name;
@@ -45,6 +49,26 @@ std::vector<std::string> build_env(const AppSpec& spec, const Account* account) 
     out.reserve(env.size());
     for (const auto& [k, v] : env) out.push_back(k + "=" + v);
     return out;
+}
+
+// PM2 gives its IPC channel to Node apps; pmd knows one by its executable's name (node,
+// nodejs, /opt/node-20/bin/node: PM2's /node$/) or by a #! line naming node (npm, yarn,
+// ./bin/www with `#!/usr/bin/env node`).
+bool runs_node(const std::string& executable) {
+    auto name = std::filesystem::path(executable).filename().string();
+    if (name.ends_with("node") || name == "nodejs") return true;
+    std::ifstream in(executable, std::ios::binary);
+    char head[128] = {};
+    in.read(head, sizeof head - 1);
+    std::string_view text(head, static_cast<size_t>(in.gcount()));
+    if (!text.starts_with("#!")) return false;
+    text = text.substr(0, text.find('\n'));
+    for (size_t at = text.find("node"); at != std::string_view::npos; at = text.find("node", at + 1)) {
+        bool word_start = at == 0 || text[at - 1] == '/' || text[at - 1] == ' ';
+        bool word_end = at + 4 == text.size() || text[at + 4] == ' ' || text[at + 4] == '\r';
+        if (word_start && word_end) return true;
+    }
+    return false;
 }
 
 }  // namespace
@@ -186,6 +210,7 @@ LaunchPlan Manager::plan_for(const AppSpec& s) const {
     bool set_home = plan.credentials || geteuid() != 0 || !s.user.empty();
     plan.base_env = build_env(s, set_home && account ? &*account : nullptr);
     plan.executable = resolve_executable(s.command.front(), s.cwd, plan.base_env);
+    plan.node_channel = runs_node(plan.executable);
     return plan;
 }
 
@@ -213,6 +238,7 @@ const App& Manager::start(AppSpec spec, uid_t owner, std::string source) {
     plan_launch(*app);
     // Bound once, before any instance exists: a port in use is an answer, not a crash loop.
     if (!s.listen.empty() && !s.reuse_port) app->sockets = ListenSocketSet::bind_all(s.listen, s.name);
+    make_log_dirs(s, log_opener_for(owner));
     output_.app_added(s, log_opener_for(owner));
     store_sockets(*app, true);
 
@@ -297,6 +323,17 @@ void Manager::spawn_instance(App& app, Instance& instance) {
         req.env.push_back("LISTEN_FDS=" + std::to_string(req.pass_fds.size()));
         req.env.push_back("LISTEN_FDNAMES=" + app.sockets.names());
     }
+    // The channel's fd follows the listen sockets, outside the LISTEN_FDS range.
+    std::unique_ptr<NodeChannel> channel;
+    UniqueFd channel_child_end;
+    if (app.plan.node_channel) {
+        auto key = key_of(app, instance);
+        std::tie(channel, channel_child_end) =
+            NodeChannel::open(loop_, [this, key](const std::string& message) { on_node_message(key, message); });
+        req.env.push_back("NODE_CHANNEL_FD=" + std::to_string(3 + req.pass_fds.size()));
+        req.env.push_back("NODE_CHANNEL_SERIALIZATION_MODE=json");
+        req.pass_fds.push_back(channel_child_end.get());
+    }
     req.cwd = app.spec.cwd;
     req.credentials = app.plan.credentials;
     apply_app_limits(app.spec, tree_ ? &instance.cgroup : nullptr, req);
@@ -314,6 +351,8 @@ void Manager::spawn_instance(App& app, Instance& instance) {
         settle_readiness(app, instance, false, e.what());
         throw Error(e.kind(), "app '" + app.spec.name + "': " + e.what());
     }
+    instance.channel = std::move(channel);
+    write_pid_file(pid_file_for(app.spec, instance.index), instance.process.pid(), log_opener_for(app.owner));
     instance.state = InstanceState::Online;
     instance.spec_serial = app.spec_serial;
     instance.started_usec = loop_.now_usec();
@@ -416,6 +455,14 @@ void Manager::on_notify(pid_t sender, const std::map<std::string, std::string>& 
     spdlog::debug("notify message from pid {} (cgroup '{}') ignored: not an instance of pmd", sender, cgroup);
 }
 
+void Manager::on_node_message(const InstanceKey& key, const std::string& message) {
+    App* app = nullptr;
+    Instance* instance = lookup(key, &app);
+    if (!instance || instance->state != InstanceState::Online) return;
+    // process.send('ready'): PM2's readiness message, READY=1 of the notify socket.
+    if (message == "ready" && !instance->ready) settle_readiness(*app, *instance, true, "");
+}
+
 void Manager::on_main_exit(const InstanceKey& key) {
     App* app_ptr = nullptr;
     Instance* instance = lookup(key, &app_ptr);
@@ -428,7 +475,9 @@ void Manager::on_main_exit(const InstanceKey& key) {
     instance->watchdog_timer.reset();
     instance->memory_guard.reset();
     instance->health.reset();
+    instance->channel.reset();
     instance->process.reset();
+    remove_pid_file(pid_file_for(app.spec, instance->index), log_opener_for(app.owner));
     instance->last_exit = ExitRecord{pid, status->reason_name(), status->code, status->describe()};
     if (instance->trigger) {
         // pmd ended this run: the reason is pmd's, the status says how the process took it.
@@ -572,7 +621,11 @@ void Manager::begin_stop(App& app, Instance& instance) {
     settle_readiness(app, instance, false, "stopped before it was ready");
     changed(app);
     int sig = app.spec.stop_signal;
-    if (tree_) {
+    if (app.spec.shutdown_with_message && instance.channel && instance.channel->send_string("shutdown")) {
+        // PM2's shutdown_with_message: the message instead of the signal; the app decides how
+        // to finish, and kill_timeout bounds it as for a signal.
+        spdlog::debug("{}: sent 'shutdown' on its IPC channel", label(app, instance));
+    } else if (tree_) {
         // Every process of the instance gets the stop signal (systemd's control-group mode),
         // so well-behaved grandchildren can finish too; kill_timeout later, cgroup.kill.
         instance.cgroup.signal_all(sig);
