@@ -31,7 +31,9 @@ std::vector<std::filesystem::path> missing_folders(const std::filesystem::path& 
 
 void make_log_dirs(const AppSpec& spec, const std::optional<FsIdentity>& opener) {
     std::optional<Credentials> owner;
-    for (const auto& [field, path] : {std::pair{"out_file", &spec.out_file}, {"error_file", &spec.error_file}, {"pid_file", &spec.pid_file}}) {
+    const std::pair<const char*, const std::string*> paths[] = {
+        {"out_file", &spec.out_file}, {"error_file", &spec.error_file}, {"pid_file", &spec.pid_file}};
+    for (const auto& [field, path] : paths) {
         if (path->empty() || path->front() != '/' || *path == "/dev/null") continue;
         auto missing = missing_folders(std::filesystem::path(*path).parent_path());
         if (missing.empty()) continue;

@@ -68,6 +68,9 @@ void make_stub(const std::filesystem::path& dir, const StubFile& stub) {
     }
 }
 
+// Test names and failure messages show the file, not the bytes of the struct.
+void PrintTo(const Fixture& fixture, std::ostream* os) { *os << fixture.file; }
+
 // clang-format off
 const std::vector<Fixture> kFixtures = {
     {"shell-command.config.js", {{".", Stub::NpmPackage}}, {}},
