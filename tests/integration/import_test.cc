@@ -162,6 +162,28 @@ INSTANTIATE_TEST_SUITE_P(Ecosystems, ImportStarts, ::testing::ValuesIn(kFixtures
                              return name;
                          });
 
+// PM2 creates a missing log folder rather than refusing the start; pmd does too, and for a
+// root request of an app with `user` the new folders are that user's.
+TEST(ImportLogFolders, MissingFoldersAreCreatedForTheAppsUser) {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root to start an app as another user";
+    auto nobody = run_command({"id", "-u", "nobody"});
+    if (nobody.exit_code != 0) GTEST_SKIP() << "no user nobody";
+    PmdHarness h;
+    h.start_pmd();
+    auto logs = h.dir() / "logs";
+    put_file(h.dir() / "apps.toml", "[[app]]\nname = \"quiet\"\ncommand = [\"sleep\", \"1000\"]\ncwd = \"/\"\n"
+                                     "user = \"nobody\"\nout_file = \"" + (logs / "deep" / "out.log").string() + "\"\n");
+    auto r = h.pmctl({"start", (h.dir() / "apps.toml").string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err << h.pmd_log();
+    uid_t uid = static_cast<uid_t>(std::stoul(nobody.out));
+    for (const auto& dir : {logs, logs / "deep"}) {
+        struct stat st{};
+        ASSERT_EQ(::stat(dir.c_str(), &st), 0) << dir;
+        EXPECT_EQ(st.st_uid, uid) << dir;
+    }
+    EXPECT_TRUE(std::filesystem::exists(logs / "deep" / "out.log"));
+}
+
 // Readiness comes through the channel, not the listen_timeout fallback: with wait_ready and
 // listen_timeout 50 s, the app is ready only because it called process.send('ready').
 // Starts the Node stub as app `name` with the extra keys; its output goes to <dir>/out.log.
