@@ -108,6 +108,7 @@ private:
                 continue;
             }
             out[it->second] = value;
+            written_as_[it->second] = key;
         }
         return out;
     }
@@ -278,7 +279,9 @@ private:
         auto text = is_path && v.is_string() ? std::optional(toml_string(log_path(v.get<std::string>())))
                                              : value_text(key, v);
         if (!text) return;
-        lines_.push_back(target + " = " + *text + (target != key ? "  # PM2: " + key : ""));
+        auto alias = written_as_.find(key);
+        const std::string& pm2_key = alias == written_as_.end() ? key : alias->second;
+        lines_.push_back(target + " = " + *text + (target != pm2_key ? "  # PM2: " + pm2_key : ""));
     }
 
     std::string where_;
@@ -288,6 +291,7 @@ private:
     std::vector<std::string> lines_;  // key = value lines of the [[app]] table
     std::map<std::string, std::map<std::string, std::string>> env_;  // [app.env...] tables
     std::set<std::string> emitted_;
+    std::map<std::string, std::string> written_as_;  // PM2's key → the alias the file used
     std::string script_;
     std::optional<std::string> interpreter_;
     std::string cwd_;

@@ -150,6 +150,7 @@ TEST(EcosystemImport, Pm2AliasesAndNames) {
     EXPECT_THAT(result.notes, Contains(HasSubstr("name \"Start as Background Process\" is")));
     EXPECT_THAT(apps[0].command, ElementsAre("node", "--inspect", "index.js"));
     EXPECT_EQ(apps[0].cron_restart, "0 3 * * *");
+    EXPECT_THAT(result.toml, HasSubstr("cron_restart = \"0 3 * * *\"  # PM2: cron\n"));
     EXPECT_TRUE(apps[0].merge_logs);
     EXPECT_EQ(apps[0].out_file, "/home/ann/logs/out.log");
     EXPECT_EQ(apps[0].error_file, "/dev/null");

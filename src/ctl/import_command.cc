@@ -21,8 +21,8 @@ int run_import(const std::string& file) {
     std::cout << result.toml;
     for (const auto& note : result.notes) std::cerr << "pmctl import: " << file << ": " << note << "\n";
     if (!result.notes.empty())
-        std::cerr << "pmctl import: " << result.notes.size() << " item(s) above were not converted; the output "
-                  << "repeats them as comments: review it before using it\n";
+        std::cerr << "pmctl import: " << result.notes.size() << " note(s) above on what did not convert or converted "
+                  << "differently; the output repeats them as comments: review it before using it\n";
     return 0;
 }
 
