@@ -35,6 +35,10 @@ std::pair<std::unique_ptr<NodeChannel>, UniqueFd> NodeChannel::open(EventLoop& l
     return {std::move(channel), std::move(theirs)};
 }
 
+std::unique_ptr<NodeChannel> NodeChannel::adopt(EventLoop& loop, UniqueFd fd, OnMessage on_message) {
+    return std::unique_ptr<NodeChannel>(new NodeChannel(loop, std::move(fd), std::move(on_message)));
+}
+
 NodeChannel::NodeChannel(EventLoop& loop, UniqueFd fd, OnMessage on_message)
     : fd_(std::move(fd)), on_message_(std::move(on_message)) {
     io_ = loop.add_io(fd_.get(), EPOLLIN, [this](uint32_t) { on_readable(); });

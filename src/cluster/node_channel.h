@@ -24,7 +24,11 @@ public:
 
     // The channel and the end the child gets (its NODE_CHANNEL_FD). Throws Error(Failed).
     static std::pair<std::unique_ptr<NodeChannel>, UniqueFd> open(EventLoop& loop, OnMessage on_message);
+    // pmd's end handed over by the previous pmd (re-exec); unread messages are still in it.
+    static std::unique_ptr<NodeChannel> adopt(EventLoop& loop, UniqueFd fd, OnMessage on_message);
     ~NodeChannel();
+
+    int fd() const { return fd_.get(); }
 
     // Sends one message as node's json serialization frames it: the JSON text and a newline.
     // False when the app's end is closed or its buffer is full (the message is not sent).

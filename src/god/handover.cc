@@ -54,7 +54,8 @@ std::string handover_to_json(const Handover& handover) {
                        {"state", i.state},         {"want_running", i.want_running},
                        {"restarts", i.restarts},   {"pid", i.pid},
                        {"pidfd", i.pidfd},         {"started_usec", i.started_usec},
-                       {"ready", i.ready},         {"status_text", i.status_text}};
+                       {"ready", i.ready},         {"status_text", i.status_text},
+                       {"channel_fd", i.channel_fd}};
             if (i.last_exit)
                 ij["last_exit"] = {{"pid", i.last_exit->pid},
                                    {"reason", i.last_exit->reason},
@@ -108,6 +109,7 @@ Handover handover_from_json(std::string_view text, const std::string& origin) {
                 i.restarts = ij.value("restarts", 0u);
                 i.pid = ij.value("pid", 0);
                 i.pidfd = ij.value("pidfd", -1);
+                i.channel_fd = ij.value("channel_fd", -1);
                 i.started_usec = ij.value("started_usec", uint64_t{0});
                 i.ready = ij.value("ready", false);
                 i.status_text = ij.value("status_text", "");
@@ -138,7 +140,10 @@ std::vector<int> handover_fds(const Handover& handover) {
     add(handover.notify_fd);
     for (const AppHandover& a : handover.apps) {
         for (int fd : a.socket_fds) add(fd);
-        for (const InstanceHandover& i : a.instances) add(i.pidfd);
+        for (const InstanceHandover& i : a.instances) {
+            add(i.pidfd);
+            add(i.channel_fd);
+        }
         for (const LogSlotHandover& s : a.log_slots)
             for (const LogStreamHandover* st : {&s.out, &s.err}) {
                 add(st->read_fd);

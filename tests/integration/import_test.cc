@@ -228,5 +228,20 @@ TEST(NodeChannel, ShutdownWithMessageDeliversShutdown) {
     EXPECT_EQ(h.exits().back().code, 0);
 }
 
+// The channel is handed to the next pmd with the pidfds: after daemon-reexec the stop still
+// reaches the app as 'shutdown'.
+TEST(NodeChannel, ChannelSurvivesDaemonReexec) {
+    PmdHarness h;
+    auto dir = start_node_app(h, "graceful", "shutdown_with_message = true\nkill_timeout = \"60s\"\n");
+    ASSERT_TRUE(h.wait_until([&] { return file_text(dir / "out.log").find("connected=true") != std::string::npos; }, 30s));
+    auto r = h.pmctl({"daemon-reexec"});
+    ASSERT_EQ(r.exit_code, 0) << r.err << h.pmd_log();
+    r = h.pmctl({"stop", "graceful"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(h.wait_until([&] { return file_text(dir / "out.log").find("got shutdown") != std::string::npos; }, 10s))
+        << file_text(dir / "out.log") << h.pmd_log();
+    EXPECT_THAT(file_text(dir / "out.log"), Not(HasSubstr("got SIGTERM")));
+}
+
 }  // namespace
 }  // namespace pmd::test
