@@ -65,7 +65,7 @@ public:
     std::string convert(const Json& app) {
         Json resolved = resolve_aliases(app);
         take_command_keys(resolved);
-        std::string head = name_line(resolved) + command_lines();
+        std::string head = name_line() + command_lines();
         for (const auto& [key, value] : resolved.items())
             if (!kCommandKeys.contains(key)) convert_key(key, value);
         if (time_) {
@@ -133,7 +133,7 @@ private:
         if (!script_.empty()) launch_ = pm2_launch({script_, interpreter_, cwd, context_.path_env});
     }
 
-    std::string name_line(const Json&) {
+    std::string name_line() {
         std::string pm2_name;
         if (name_ && name_->is_string()) pm2_name = name_->get<std::string>();
         else if (name_) pm2_name = json_text(*name_);
