@@ -94,6 +94,7 @@ void dump_one(const AppSpec& a, bool stopped, std::string& out) {
     if (a.cpu_max_percent != d.cpu_max_percent) line("cpu_max", std::to_string(a.cpu_max_percent));
     text("out_file", a.out_file, d.out_file);
     text("error_file", a.error_file, d.error_file);
+    text("pid_file", a.pid_file, d.pid_file);
     flag("wait_ready", a.wait_ready, d.wait_ready);
     duration("listen_timeout", a.listen_timeout, d.listen_timeout);
     if (a.reload_batch != d.reload_batch) line("reload_batch", std::to_string(a.reload_batch));
@@ -119,6 +120,7 @@ void dump_one(const AppSpec& a, bool stopped, std::string& out) {
     if (a.exec_mode == AppSpec::ExecMode::Cluster) line("exec_mode", "\"cluster\"");
     duration("watchdog_sec", a.watchdog_sec, d.watchdog_sec);
     flag("no_new_privs", a.no_new_privs, d.no_new_privs);
+    flag("shutdown_with_message", a.shutdown_with_message, d.shutdown_with_message);
     if (a.umask != d.umask) {
         char octal[8];
         std::snprintf(octal, sizeof octal, "%04o", a.umask);

@@ -28,7 +28,7 @@ constexpr std::string_view kAppKeys[] = {
     "log_date_format", "user", "uid", "group", "gid", "listen", "reuse_port", "memory_max", "cpu_max",
     "pids_max", "stop_signal", "watchdog_sec", "health_check",
     "no_new_privs", "umask", "limit_nofile", "limit_nproc", "limit_core", "limit_memlock",
-    "watch_delay", "reload_batch", "exec_mode",
+    "watch_delay", "reload_batch", "exec_mode", "shutdown_with_message", "pid_file",
 };
 // clang-format on
 // Keys that describe one particular app, so [defaults] cannot hold them.
@@ -550,6 +550,7 @@ const std::map<std::string_view, FieldReader>& simple_fields() {
         {"increment_var", text(&AppSpec::increment_var, "increment_var")},
         {"out_file", text(&AppSpec::out_file, "out_file")},
         {"error_file", text(&AppSpec::error_file, "error_file")},
+        {"pid_file", text(&AppSpec::pid_file, "pid_file")},
         {"log_date_format", text(&AppSpec::log_date_format, "log_date_format")},
         {"user", identity(&AppSpec::user, "user")},
         {"uid", identity(&AppSpec::user, "uid")},
@@ -558,6 +559,7 @@ const std::map<std::string_view, FieldReader>& simple_fields() {
         {"listen", read_listen},
         {"health_check", read_health_check},
         {"no_new_privs", flag(&AppSpec::no_new_privs, "no_new_privs")},
+        {"shutdown_with_message", flag(&AppSpec::shutdown_with_message, "shutdown_with_message")},
         {"umask", read_umask},
         {"limit_nofile", read_limit(&AppSpec::limit_nofile, "limit_nofile")},
         {"limit_nproc", read_limit(&AppSpec::limit_nproc, "limit_nproc")},
@@ -679,6 +681,11 @@ AppTableOutcome decode_app_table(const toml::table& table, const AppTableContext
         // An app file's apps run from the file's directory unless they say otherwise.
         if (!cwd_given && spec.cwd.empty() && !ctx.base_dir.empty())
             spec.cwd = ctx.base_dir.lexically_normal().string();
+        // PM2 resolves a relative out_file/error_file/pid_file against the app's cwd
+        // (Common.prepareAppConf).
+        for (std::string* path : {&spec.out_file, &spec.error_file, &spec.pid_file})
+            if (!path->empty() && path->front() != '/' && !spec.cwd.empty())
+                *path = (std::filesystem::path(spec.cwd) / *path).lexically_normal().string();
     }
 
     for (const auto& problem : find_spec_problems(spec)) {

@@ -30,7 +30,7 @@ TEST(EcosystemImport, ConvertsWhatMapsAndListsWhatDoesNot) {
     auto result = import_ecosystem_json(read_text_file(kTestData / "ecosystem.json"));
     EXPECT_THAT(result.notes, Contains("not converted: apps[1].vizion (no equivalent in pmd)"));
     EXPECT_THAT(result.notes, Contains("changed: apps[1].instances = -1 (CPUs minus 1) became \"max\""));
-    EXPECT_THAT(result.notes, Contains(HasSubstr("needs a fix: line 35:16: field 'kill_timeout'")));
+    EXPECT_THAT(result.notes, Contains(HasSubstr("needs a fix: line 37:16: field 'kill_timeout'")));
     EXPECT_THAT(result.notes, Contains(HasSubstr("field 'kill_timeout'")));
     for (const auto& note : result.notes) EXPECT_THAT(result.toml, HasSubstr("# " + note + "\n"));
 
@@ -104,6 +104,79 @@ TEST(EcosystemImport, NestedEnvValuesAreListedNotFlattened) {
     EXPECT_EQ(apps_of(result)[0].env, (std::map<std::string, std::string>{{"A", "1"}}));
 }
 
+ImportContext context_in(const std::filesystem::path& dir) {
+    ImportContext context;
+    context.base_dir = dir;
+    context.path_env = "/usr/local/bin:/usr/bin:/bin";
+    context.home = "/home/ann";
+    return context;
+}
+
+// PM2's own decisions (lib/Common.js): a script with spaces runs through bash -c, a script
+// without a known extension runs with node, a command found on PATH runs as PM2 finds it.
+TEST(EcosystemImport, RunsScriptsTheWayPm2Does) {
+    auto result = import_ecosystem_json(R"({"apps": [
+        {"name": "shell", "script": "npm run start", "args": "ignored"},
+        {"name": "www", "script": "./bin/www", "node_args": "--max-old-space-size=128"},
+        {"name": "npm", "script": "npm", "args": "run start"},
+        {"name": "empty", "script": "app.js", "interpreter": ""},
+        {"name": "none", "script": "./server", "interpreter": "none"},
+        {"name": "ts", "script": "src/main.ts"},
+        {"name": "py", "script": "web.py", "interpreter": "python"}
+    ]})", context_in("/srv"));
+    auto apps = apps_of(result);
+    ASSERT_EQ(apps.size(), 7u) << result.toml;
+    EXPECT_THAT(apps[0].command, ElementsAre("bash", "-c", "npm run start"));
+    EXPECT_THAT(result.notes, Contains(HasSubstr("apps[0].args: dropped")));
+    EXPECT_THAT(apps[1].command, ElementsAre("node", "--max-old-space-size=128", "./bin/www"));
+    EXPECT_THAT(apps[2].command, ElementsAre("npm", "run", "start"));
+    EXPECT_THAT(apps[3].command, ElementsAre("node", "app.js")) << "interpreter \"\" is none given";
+    EXPECT_THAT(apps[4].command, ElementsAre("./server"));
+    EXPECT_THAT(apps[5].command, ElementsAre("bun", "src/main.ts")) << "PM2 7 runs .ts with bun";
+    EXPECT_THAT(apps[6].command, ElementsAre("python3", "web.py"));
+    EXPECT_EQ(apps[6].env.at("PYTHONUNBUFFERED"), "1");
+}
+
+TEST(EcosystemImport, Pm2AliasesAndNames) {
+    auto result = import_ecosystem_json(R"({"apps": [
+        {"name": "Start as Background Process", "cmd": "index.js", "cron": "0 3 * * *", "combine_logs": true,
+         "output": "~/logs/out.log", "error": "NULL", "interpreterArgs": ["--inspect"], "port": 3007,
+         "shutdown_with_message": true, "watch_options": {"usePolling": true}},
+        {"exec": "index.js", "disable_logs": true, "time": true, "log_date_format": "HH:mm"},
+        {"command": "worker.js", "name": "index"}
+    ]})", context_in("/srv"));
+    auto apps = apps_of(result);
+    ASSERT_EQ(apps.size(), 3u) << result.toml;
+    EXPECT_EQ(apps[0].name, "Start-as-Background-Process");
+    EXPECT_THAT(result.notes, Contains(HasSubstr("name \"Start as Background Process\" is")));
+    EXPECT_THAT(apps[0].command, ElementsAre("node", "--inspect", "index.js"));
+    EXPECT_EQ(apps[0].cron_restart, "0 3 * * *");
+    EXPECT_THAT(result.toml, HasSubstr("cron_restart = \"0 3 * * *\"  # PM2: cron\n"));
+    EXPECT_TRUE(apps[0].merge_logs);
+    EXPECT_EQ(apps[0].out_file, "/home/ann/logs/out.log");
+    EXPECT_EQ(apps[0].error_file, "/dev/null");
+    EXPECT_EQ(apps[0].env.at("PORT"), "3007");
+    EXPECT_TRUE(apps[0].shutdown_with_message);
+    EXPECT_THAT(result.notes, Contains(HasSubstr("apps[0].watch_options")));
+    EXPECT_EQ(apps[1].name, "index") << "PM2 names an app after its script";
+    EXPECT_EQ(apps[1].out_file, "/dev/null");
+    EXPECT_EQ(apps[1].error_file, "/dev/null");
+    EXPECT_EQ(apps[1].log_date_format, "YYYY-MM-DDTHH:mm:ss") << "time = true wins, as in PM2";
+    EXPECT_EQ(apps[2].name, "index-2") << "PM2 allows two apps of one name; pmd does not";
+    EXPECT_THAT(apps[2].command, ElementsAre("node", "worker.js"));
+}
+
+TEST(EcosystemImport, RelativeLogPathsResolveAgainstTheAppsCwd) {
+    auto result = import_ecosystem_json(
+        R"({"apps": [{"name": "a", "script": "a.js", "cwd": "api", "out_file": "./logs/out.log", "error_file": "err.log"}]})",
+        context_in("/srv"));
+    auto apps = apps_of(result);
+    ASSERT_EQ(apps.size(), 1u);
+    EXPECT_EQ(apps[0].cwd, "/srv/api");
+    EXPECT_EQ(apps[0].out_file, "/srv/api/logs/out.log");
+    EXPECT_EQ(apps[0].error_file, "/srv/api/err.log");
+}
+
 bool have_node() {
     return std::system("node --version > /dev/null 2>&1") == 0;
 }
@@ -124,7 +197,7 @@ TEST(EcosystemJs, ClusterConfigWithProductionProfile) {
     EXPECT_TRUE(api.wait_ready);
     EXPECT_EQ(api.exec_mode, AppSpec::ExecMode::Cluster);
     EXPECT_EQ(api.listen_timeout, 10s);
-    EXPECT_EQ(api.log_date_format, "YYYY-MM-DD HH:mm:ss Z");
+    EXPECT_EQ(api.log_date_format, "YYYY-MM-DDTHH:mm:ss") << "PM2's time = true";
     EXPECT_EQ(api.env, (std::map<std::string, std::string>{{"NODE_ENV", "production"}, {"PORT", "80"}}));
 }
 
@@ -137,6 +210,7 @@ TEST(EcosystemJs, EsModuleWithSpreadAndUnconvertedOptions) {
     auto apps = apps_of(result);
     ASSERT_EQ(apps.size(), 2u);
     EXPECT_THAT(apps[0].command, ElementsAre("python3", "worker.py", "--queue", "mail"));
+    EXPECT_EQ(apps[0].env.at("PYTHONUNBUFFERED"), "1") << "as PM2 sets it for Python apps";
     EXPECT_EQ(apps[0].instances, 2u);
     EXPECT_EQ(apps[0].cron_restart, "0 3 * * *");
     EXPECT_EQ(apps[0].min_uptime, 10s);

@@ -160,7 +160,7 @@ std::vector<SpecProblem> find_spec_problems(const AppSpec& spec) {
     if (spec.env.size() > SpecLimits::max_env_vars)
         add("env", std::to_string(spec.env.size()) + " variables; at most " + std::to_string(SpecLimits::max_env_vars));
     const std::pair<const char*, const std::string*> paths[] = {
-        {"cwd", &spec.cwd}, {"out_file", &spec.out_file}, {"error_file", &spec.error_file}};
+        {"cwd", &spec.cwd}, {"out_file", &spec.out_file}, {"error_file", &spec.error_file}, {"pid_file", &spec.pid_file}};
     for (const auto& [field, value] : paths) {
         if (has_nul(*value)) add(field, "the path contains a NUL byte");
         else if (value->size() > SpecLimits::max_path_length)

@@ -28,6 +28,7 @@
 #include "cgroup/cgroup_dir.h"
 #include "cluster/listen_socket_set.h"
 #include "cluster/shared_socket_pool.h"
+#include "cluster/node_channel.h"
 #include "cgroup/cgroup_events_watcher.h"
 #include "event/event_loop.h"
 #include "god/app_spec.h"
@@ -93,6 +94,7 @@ public:
     bool restart_now = false;
     std::unique_ptr<MemoryGuard> memory_guard;  // max_memory_restart, while running
     std::unique_ptr<HealthChecker> health;      // health_check, from ready until exit
+    std::unique_ptr<NodeChannel> channel;       // Node apps: process.send() and 'shutdown', while running
     EventSource ready_timer;     // listen_timeout (extended by EXTEND_TIMEOUT_USEC)
     EventSource watchdog_timer;  // watchdog_sec after the last WATCHDOG=1
     // Run once when readiness is decided: true = ready, false = failed (with why).
@@ -125,6 +127,8 @@ struct LaunchPlan {
     // What will not work as the spec asks (a static binary in cluster mode), said at start
     // in pmd's log and shown by describe.
     std::vector<std::string> warnings;
+    // The executable is node (by name or #! line): instances get PM2's IPC channel.
+    bool node_channel = false;
 };
 
 class App {

@@ -14,6 +14,9 @@ namespace pmd {
 
 using Millis = std::chrono::milliseconds;
 
+// PATH of an instance whose env does not set one.
+inline constexpr const char* kDefaultAppPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
 // One socket pmd binds for an app's instances (passed as LISTEN_FDS from fd 3), as written in
 // an app file: "tcp:HOST:PORT", "tcp6:[ADDR]:PORT" or "unix:/path". config/listen_address.h
 // parses the address; name becomes LISTEN_FDNAMES (empty = the app's name).
@@ -115,6 +118,13 @@ struct AppSpec {
     std::optional<uint64_t> limit_memlock;
     // Instances replaced at a time by a rolling reload (pmd's own; PM2 reloads one at a time).
     uint32_t reload_batch = 1;
+    // --- Appended by the PM2 import. ---
+    // Stop a Node app by sending it the message 'shutdown' on its IPC channel (PM2's
+    // shutdown_with_message) instead of the stop signal; kill_timeout and cgroup.kill follow as usual.
+    bool shutdown_with_message = false;
+    // PM2's pid_file: pmd writes each instance's main pid there while it runs (with -<n> before
+    // the extension when there are several instances, as log files); empty = none.
+    std::string pid_file;
 
     bool operator==(const AppSpec&) const = default;
 };

@@ -55,7 +55,8 @@ std::string handover_to_json(const Handover& handover) {
                        {"restarts", i.restarts},   {"pid", i.pid},
                        {"pidfd", i.pidfd},         {"started_usec", i.started_usec},
                        {"cpu_base_nsec", i.cpu_base_nsec},
-                       {"ready", i.ready},         {"status_text", i.status_text}};
+                       {"ready", i.ready},         {"status_text", i.status_text},
+                       {"channel_fd", i.channel_fd}};
             if (i.last_exit)
                 ij["last_exit"] = {{"pid", i.last_exit->pid},
                                    {"reason", i.last_exit->reason},
@@ -113,6 +114,7 @@ Handover handover_from_json(std::string_view text, const std::string& origin) {
                 i.restarts = ij.value("restarts", 0u);
                 i.pid = ij.value("pid", 0);
                 i.pidfd = ij.value("pidfd", -1);
+                i.channel_fd = ij.value("channel_fd", -1);
                 i.started_usec = ij.value("started_usec", uint64_t{0});
                 i.cpu_base_nsec = ij.value("cpu_base_nsec", uint64_t{0});
                 i.ready = ij.value("ready", false);
@@ -145,7 +147,10 @@ std::vector<int> handover_fds(const Handover& handover) {
     for (const AppHandover& a : handover.apps) {
         for (int fd : a.socket_fds) add(fd);
         for (int fd : a.shared_socket_fds) add(fd);
-        for (const InstanceHandover& i : a.instances) add(i.pidfd);
+        for (const InstanceHandover& i : a.instances) {
+            add(i.pidfd);
+            add(i.channel_fd);
+        }
         for (const LogSlotHandover& s : a.log_slots)
             for (const LogStreamHandover* st : {&s.out, &s.err}) {
                 add(st->read_fd);

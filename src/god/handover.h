@@ -37,6 +37,7 @@ struct InstanceHandover {
     uint32_t restarts = 0;
     pid_t pid = 0;
     int pidfd = -1;             // -1 after a crash: opened from the pid by the adopter
+    int channel_fd = -1;        // pmd's end of a Node app's IPC channel; none after a crash
     uint64_t started_usec = 0;  // CLOCK_MONOTONIC, as EventLoop::now_usec()
     uint64_t cpu_base_nsec = 0;  // Instance::cpu_base_nsec
     bool ready = false;

@@ -9,7 +9,9 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <tuple>
 
 #include <spdlog/spdlog.h>
 
@@ -19,6 +21,8 @@
 #include "cluster/elf_linking.h"
 #include "cluster/preload_path.h"
 #include "config/spec_validation.h"
+#include "god/log_dirs.h"
+#include "god/pid_file.h"
 #include "satan/process_limits.h"
 
 namespace pmd {
@@ -36,7 +40,7 @@ std::string label(const App& app, const Instance& instance) {
 // (a root daemon starting an app without `user` passes its own environment's choice: none).
 std::vector<std::string> build_env(const AppSpec& spec, const Account* account) {
     std::map<std::string, std::string> env;
-    env["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    env["PATH"] = kDefaultAppPath;
     if (account) {
         env["HOME"] = account->home;
         env["USER"] = account->name;
@@ -49,6 +53,26 @@ std::vector<std::string> build_env(const AppSpec& spec, const Account* account) 
     out.reserve(env.size());
     for (const auto& [k, v] : env) out.push_back(k + "=" + v);
     return out;
+}
+
+// PM2 gives its IPC channel to Node apps; pmd knows one by its executable's name (node,
+// nodejs, /opt/node-20/bin/node: PM2's /node$/) or by a #! line naming node (npm, yarn,
+// ./bin/www with `#!/usr/bin/env node`).
+bool runs_node(const std::string& executable) {
+    auto name = std::filesystem::path(executable).filename().string();
+    if (name.ends_with("node") || name == "nodejs") return true;
+    std::ifstream in(executable, std::ios::binary);
+    char head[128] = {};
+    in.read(head, sizeof head - 1);
+    std::string_view text(head, static_cast<size_t>(in.gcount()));
+    if (!text.starts_with("#!")) return false;
+    text = text.substr(0, text.find('\n'));
+    for (size_t at = text.find("node"); at != std::string_view::npos; at = text.find("node", at + 1)) {
+        bool word_start = at == 0 || text[at - 1] == '/' || text[at - 1] == ' ';
+        bool word_end = at + 4 == text.size() || text[at + 4] == ' ' || text[at + 4] == '\r';
+        if (word_start && word_end) return true;
+    }
+    return false;
 }
 
 }  // namespace
@@ -222,6 +246,7 @@ LaunchPlan Manager::plan_for(const AppSpec& s) const {
     if (s.exec_mode == AppSpec::ExecMode::Cluster && access(cluster_preload_path().c_str(), R_OK) != 0)
         plan.warnings.push_back("exec_mode = \"cluster\": the preload library " + cluster_preload_path() +
                                 " cannot be read, so the instances bind alone (is pmd fully installed?)");
+    plan.node_channel = runs_node(plan.executable);
     return plan;
 }
 
@@ -250,6 +275,7 @@ const App& Manager::start(AppSpec spec, uid_t owner, std::string source, bool st
     for (const auto& w : app->plan.warnings) spdlog::warn("app {}: {}", app->spec.name, w);
     // Bound once, before any instance exists: a port in use is an answer, not a crash loop.
     if (!s.listen.empty() && !s.reuse_port) app->sockets = ListenSocketSet::bind_all(s.listen, s.name);
+    make_log_dirs(s, log_opener_for(owner));
     output_.app_added(s, log_opener_for(owner));
     store_sockets(*app, true);
     try {
@@ -361,6 +387,17 @@ void Manager::spawn_instance(App& app, Instance& instance) {
         req.env.push_back("LISTEN_FDS=" + std::to_string(req.pass_fds.size()));
         req.env.push_back("LISTEN_FDNAMES=" + app.sockets.names());
     }
+    // The channel's fd follows the listen sockets, outside the LISTEN_FDS range.
+    std::unique_ptr<NodeChannel> channel;
+    UniqueFd channel_child_end;
+    if (app.plan.node_channel) {
+        auto key = key_of(app, instance);
+        std::tie(channel, channel_child_end) =
+            NodeChannel::open(loop_, [this, key](const std::string& message) { on_node_message(key, message); });
+        req.env.push_back("NODE_CHANNEL_FD=" + std::to_string(3 + req.pass_fds.size()));
+        req.env.push_back("NODE_CHANNEL_SERIALIZATION_MODE=json");
+        req.pass_fds.push_back(channel_child_end.get());
+    }
     req.cwd = app.spec.cwd;
     req.credentials = app.plan.credentials;
     apply_app_limits(app.spec, tree_ ? &instance.cgroup : nullptr, req);
@@ -382,6 +419,8 @@ void Manager::spawn_instance(App& app, Instance& instance) {
         settle_readiness(app, instance, false, e.what());
         throw Error(e.kind(), "app '" + app.spec.name + "': " + e.what());
     }
+    instance.channel = std::move(channel);
+    write_pid_file(pid_file_for(app.spec, instance.index), instance.process.pid(), log_opener_for(app.owner));
     instance.state = InstanceState::Online;
     instance.spec_serial = app.spec_serial;
     instance.started_usec = loop_.now_usec();
@@ -496,6 +535,14 @@ void Manager::on_notify(pid_t sender, const std::map<std::string, std::string>& 
     }
 }
 
+void Manager::on_node_message(const InstanceKey& key, const std::string& message) {
+    App* app = nullptr;
+    Instance* instance = lookup(key, &app);
+    if (!instance || instance->state != InstanceState::Online) return;
+    // process.send('ready'): PM2's readiness message, READY=1 of the notify socket.
+    if (message == "ready" && !instance->ready) settle_readiness(*app, *instance, true, "");
+}
+
 void Manager::on_main_exit(const InstanceKey& key) {
     App* app_ptr = nullptr;
     Instance* instance = lookup(key, &app_ptr);
@@ -508,7 +555,9 @@ void Manager::on_main_exit(const InstanceKey& key) {
     instance->watchdog_timer.reset();
     instance->memory_guard.reset();
     instance->health.reset();
+    instance->channel.reset();
     instance->process.reset();
+    remove_pid_file(pid_file_for(app.spec, instance->index), log_opener_for(app.owner));
     instance->last_exit = ExitRecord{pid, status->reason_name(), status->code, status->describe()};
     if (instance->trigger) {
         // pmd ended this run: the reason is pmd's, the status says how the process took it.
@@ -654,7 +703,11 @@ void Manager::begin_stop(App& app, Instance& instance) {
     settle_readiness(app, instance, false, "stopped before it was ready");
     changed(app);
     int sig = app.spec.stop_signal;
-    if (tree_) {
+    if (app.spec.shutdown_with_message && instance.channel && instance.channel->send_string("shutdown")) {
+        // PM2's shutdown_with_message: the message instead of the signal; the app decides how
+        // to finish, and kill_timeout bounds it as for a signal.
+        spdlog::debug("{}: sent 'shutdown' on its IPC channel", label(app, instance));
+    } else if (tree_) {
         // Every process of the instance gets the stop signal (systemd's control-group mode),
         // so well-behaved grandchildren can finish too; kill_timeout later, cgroup.kill.
         instance.cgroup.signal_all(sig);

@@ -154,6 +154,8 @@ private:
     InstanceKey key_of(const App& app, const Instance& instance) const;
     // nullptr when the app or the instance is gone; `app` is set when found.
     Instance* lookup(const InstanceKey& key, App** app = nullptr);
+    // A message a Node app sent on its IPC channel (cluster/node_channel.h).
+    void on_node_message(const InstanceKey& key, const std::string& message);
 
     std::unique_ptr<Instance> make_instance(const App& app, unsigned index, unsigned generation);
     void plan_launch(App& app);

@@ -105,6 +105,8 @@ Handover Manager::export_handover() {
             // A running instance whose process already exited is handed over as it is: the
             // next pmd sees its pidfd readable and reaps it as usual.
             if (instance.process) a.instances[n].pidfd = instance.process.pidfd();
+            // The Node app keeps its end; unread messages wait in the socket for the next pmd.
+            if (instance.channel) a.instances[n].channel_fd = instance.channel->fd();
         }
         a.socket_fds = app->sockets.fds();
         if (app->shared_sockets) a.shared_socket_fds = app->shared_sockets->fds();
@@ -250,9 +252,16 @@ void Manager::adopt_instance(App& app, const InstanceHandover& handed) {
     instance.last_exit = handed.last_exit;
     if (tree_) instance.cgroup = tree_->make_instance_dir(app.cgroup, instance.index, instance.generation);
     auto key = key_of(app, instance);
+    UniqueFd channel_fd(handed.channel_fd);
     if (handed.pid > 0 && handed.pidfd >= 0) {
         ::fcntl(handed.pidfd, F_SETFD, FD_CLOEXEC);
         instance.process = ProcessRef(handed.pid, UniqueFd(handed.pidfd));
+        if (channel_fd) {
+            ::fcntl(channel_fd.get(), F_SETFD, FD_CLOEXEC);
+            instance.channel = NodeChannel::adopt(loop_, std::move(channel_fd), [this, key](const std::string& message) {
+                on_node_message(key, message);
+            });
+        }
         instance.state = InstanceState::Online;
         instance.exit_watch =
             loop_.add_io(instance.process.pidfd(), EPOLLIN, [this, key](uint32_t) { on_main_exit(key); });

@@ -15,6 +15,8 @@
 
 #include "config/spec_validation.h"
 #include "god/manager.h"
+
+#include "god/log_dirs.h"
 #include "god/spec_change.h"
 
 namespace pmd {
@@ -114,6 +116,7 @@ void Manager::reroute(App& app, const AppSpec& from) {
     if (!log_route_differs(from, to)) return;
     output_.app_removed(to.name);
     try {
+        make_log_dirs(to, log_opener_for(app.owner));
         output_.app_added(to, log_opener_for(app.owner));
     } catch (const Error&) {
         try {

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/error.h"
+#include "base/instance_path.h"
 
 namespace pmd {
 
@@ -35,15 +36,6 @@ namespace {
 
 bool discards(const std::string& path) { return path == "/dev/null"; }
 
-// "app-out.log" -> "app-out-2.log"; PM2 names per-instance files this way.
-std::string with_instance(const std::string& path, unsigned index) {
-    std::string suffix = "-" + std::to_string(index);
-    size_t slash = path.rfind('/');
-    size_t dot = path.rfind('.');
-    if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return path + suffix;
-    return path.substr(0, dot) + suffix + path.substr(dot);
-}
-
 bool per_instance(const AppSpec& spec) { return !spec.merge_logs && spec.instances != 1; }
 
 }  // namespace
@@ -59,7 +51,7 @@ std::string PipeOutputRouter::file_for(const AppSpec& spec, const std::string& l
     std::string path = declared.empty() ? log_dir + "/" + spec.name + (stream == LogStream::Out ? "-out.log" : "-err.log")
                                         : declared;
     if (discards(path)) return {};
-    return per_instance(spec) ? with_instance(path, index) : path;
+    return per_instance(spec) ? path_with_instance(path, index) : path;
 }
 
 FileSink* PipeOutputRouter::file_sink(AppLogs& logs, const std::string& path) {

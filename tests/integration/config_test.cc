@@ -23,17 +23,8 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-void write(const std::filesystem::path& path, const std::string& text) {
-    std::filesystem::create_directories(path.parent_path());
-    std::ofstream(path) << text;
-}
-
-std::string read(const std::filesystem::path& path) {
-    std::ifstream in(path);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
+void write(const std::filesystem::path& path, const std::string& text) { put_file(path, text); }
+std::string read(const std::filesystem::path& path) { return file_text(path); }
 
 std::string sleeper(const std::string& name, const std::string& seconds = "1000") {
     return "[[app]]\nname = \"" + name + "\"\ncommand = [\"sleep\", \"" + seconds + "\"]\n";

@@ -77,6 +77,13 @@ std::string slurp(const std::filesystem::path& p) {
 
 }  // namespace
 
+void put_file(const std::filesystem::path& path, const std::string& text) {
+    std::filesystem::create_directories(path.parent_path());
+    std::ofstream(path) << text;
+}
+
+std::string file_text(const std::filesystem::path& path) { return slurp(path); }
+
 ChildProcess& ChildProcess::operator=(ChildProcess&& o) noexcept {
     if (this != &o) {
         this->~ChildProcess();

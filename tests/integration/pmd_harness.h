@@ -49,6 +49,10 @@ private:
     bool reaped_ = false;
 };
 
+// Writes a file, creating its folders; the text of a file ("" while it does not exist).
+void put_file(const std::filesystem::path& path, const std::string& text);
+std::string file_text(const std::filesystem::path& path);
+
 // A free TCP port on loopback (bound and released; pmd binds it right after).
 uint16_t free_port();
 // One HTTP/1.0 GET /; returns the body or "" on any socket error or non-200 answer (1.0 or 1.1).

@@ -25,7 +25,7 @@ LOG=$(mktemp /tmp/pmd-e2e.XXXXXX.log)
 # Runtime libraries of pmd are in the rootfs so that installing the .deb needs no network
 # when they are already there; apt fetches whatever a newer .deb adds.
 PACKAGES="systemd,systemd-sysv,dbus,libpam-systemd,ca-certificates,man-db,procps,
-openssh-server,openssh-client,libsdbus-c++1,libspdlog1.10,libfmt9,libtomlplusplus3"
+openssh-server,openssh-client,libsdbus-c++1,libspdlog1.10,libfmt9,libtomlplusplus3,libyaml-cpp0.7"
 PACKAGES=${PACKAGES//[[:space:]]/}
 
 deb="" keep=0
