@@ -16,21 +16,9 @@
 namespace pmd {
 namespace {
 
-// sdbus-c++ 1.2 leaks its sd_bus when a bus at an address cannot be opened; opening it here
-// first, owned, turns the common failure (no socket there, refused) into a message without
-// the leak. sd_bus_start only connects the socket: it never waits for the peer.
 void check_address_opens(const BusChoice& bus) {
-    // unixexec: would start its program twice.
-    if (bus.address.empty() || bus.address.find("unixexec:") != std::string::npos) return;
-    // Closed without a flush: a flush would wait for the peer to authenticate.
-    std::unique_ptr<sd_bus, decltype(&sd_bus_close_unref)> probe(nullptr, sd_bus_close_unref);
-    sd_bus* raw = nullptr;
-    int r = sd_bus_new(&raw);
-    probe.reset(raw);
-    if (r >= 0) r = sd_bus_set_address(raw, bus.address.c_str());
-    if (r >= 0) r = sd_bus_set_bus_client(raw, 1);
-    if (r >= 0) r = sd_bus_start(raw);
-    if (r < 0) throw CtlFailure(3, "cannot connect to " + bus.describe() + ": " + std::strerror(-r));
+    std::string error = bus.address_open_error();
+    if (!error.empty()) throw CtlFailure(3, "cannot connect to " + bus.describe() + ": " + error);
 }
 
 }  // namespace

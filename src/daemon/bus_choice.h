@@ -20,6 +20,10 @@ struct BusChoice {
 
     // Throws sdbus::Error with the bus library's message when the bus is unreachable.
     std::unique_ptr<sdbus::IConnection> connect() const;
+    // For an address: empty when its socket opens, else why not (strerror). sdbus-c++ 1.2
+    // leaks its sd_bus when a bus at an address cannot be opened, so connect() is called only
+    // after this said yes (pmctl once, pmd on every reconnection attempt). Other buses: empty.
+    std::string address_open_error() const;
     std::string describe() const;
 };
 

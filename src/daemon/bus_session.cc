@@ -37,7 +37,7 @@ void BusSession::connect_objects() {
 }
 
 void BusSession::detach(const std::string& why) {
-    spdlog::error("lost the bus {} ({}): every app keeps running; connecting again", where_, why);
+    spdlog::error("lost the connection to {} ({}): every app keeps running; connecting again", where_, why);
     if (hooks_.status) hooks_.status("Bus lost; apps keep running; reconnecting");
     // Objects first: they unregister from the connection they were made on.
     object_.reset();
@@ -50,13 +50,13 @@ void BusSession::retry() {
     try {
         connect_objects();
         if (owns_name_) bus_->get().requestName(kBusName);
-        spdlog::info("back on the bus {}: {} app(s) published again", where_, manager_.apps().size());
+        spdlog::info("connected again to {}: {} app(s) published again", where_, manager_.apps().size());
         if (hooks_.status) hooks_.status("Managing apps on " + where_);
         retry_timer_ = EventSource();
         return;
     } catch (const std::exception& e) {
         retry_delay_ = std::min(retry_delay_ * 2, kLongestRetry);
-        spdlog::warn("bus {} still unreachable: {}; next try in {} ms", where_, e.what(), retry_delay_.count());
+        spdlog::warn("{} is still unreachable ({}); next try in {} ms", where_, e.what(), retry_delay_.count());
     }
     object_.reset();
     bus_.reset();

@@ -276,7 +276,11 @@ int run_daemon(const DaemonOptions& opt) {
         });
     };
     pmd::BusSession bus(loop, manager, &declared, opt.bus.describe(),
-                        {[&] { return opt.bus.connect(); },
+                        {[&] {
+                             std::string error = opt.bus.address_open_error();
+                             if (!error.empty()) throw std::runtime_error("cannot connect: " + error);
+                             return opt.bus.connect();
+                         },
                          [&](pmd::ManagerObject& object) { object.set_reexec(schedule_reexec); },
                          [](const std::string& status) { sd_notifyf(0, "STATUS=%s", status.c_str()); }});
     bus.attach();

@@ -167,7 +167,7 @@ TEST_F(ReexecTest, BusDaemonDiesAndComesBackWhilePmdKeepsEveryAppAndLogLine) {
     pid_t pmd_pid = h.pmd_pid();
 
     h.kill_bus();
-    ASSERT_TRUE(wait_for_log(h, "lost the bus", 10s)) << h.pmd_log();
+    ASSERT_TRUE(wait_for_log(h, "lost the connection to", 10s)) << h.pmd_log();
     // Without a bus pmd still manages: a crash is seen and the instance replaced.
     ASSERT_EQ(kill(sleeper_pid, SIGKILL), 0);
     ASSERT_TRUE(wait_pid_gone(sleeper_pid, 10s));
@@ -179,7 +179,7 @@ TEST_F(ReexecTest, BusDaemonDiesAndComesBackWhilePmdKeepsEveryAppAndLogLine) {
         std::this_thread::sleep_for(50ms);
     }
     EXPECT_EQ(h.pmd_pid(), pmd_pid);
-    EXPECT_TRUE(h.pmd_log().find("back on the bus") != std::string::npos);
+    EXPECT_TRUE(h.pmd_log().find("connected again to") != std::string::npos);
     EXPECT_EQ(field<int32_t>(h.instances("counter").at(0), "pid"), counter_pid);
     ASSERT_TRUE(h.wait_until([&] {
         auto i = h.instances("sleeper").at(0);
@@ -214,7 +214,7 @@ TEST_F(ReexecTest, SigtermEndsPmdPromptlyWhileTheBusIsGone) {
     ASSERT_TRUE(h.wait_until([&] { return std::filesystem::exists(armed); }));  // ignores SIGTERM now
     pid_t pid = field<int32_t>(h.instances("stubborn").at(0), "pid");
     h.kill_bus();
-    ASSERT_TRUE(wait_for_log(h, "lost the bus", 10s)) << h.pmd_log();
+    ASSERT_TRUE(wait_for_log(h, "lost the connection to", 10s)) << h.pmd_log();
     // The bound: the apps' kill_timeout and the final cgroup.kill, with room for a busy machine.
     int status = h.stop_pmd(10s);
     ASSERT_NE(status, -1) << "pmd did not end within 10 s of SIGTERM\n" << h.pmd_log();

@@ -399,7 +399,7 @@ bus_loss_survived() {
   within 30 cx busctl call org.pmd.God1 /org/pmd/God1 org.pmd.God1.Manager Ping >/dev/null || return 1
   [[ $(main_pid) == "$pid_before" ]] || { echo "MainPID $pid_before -> $(main_pid)"; return 1; }
   [[ $(app_pids) == "$before" ]] || { echo "pids before: $before after: $(app_pids)"; return 1; }
-  cx journalctl -u pmd -o cat --no-pager | grep -q 'back on the bus'
+  cx journalctl -u pmd -o cat --no-pager | grep -q 'connected again to'
 }
 check "the bus daemon dies: pmd stays, keeps its apps, and answers on the new bus" bus_loss_survived
 
