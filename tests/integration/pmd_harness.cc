@@ -265,7 +265,17 @@ void PmdHarness::kill_bus() {
 PmdHarness::~PmdHarness() {
     if (pmd_.running()) stop_pmd();
     // pmd leaves its (empty) subtree behind: it cannot remove supervisor/, the cgroup it is in.
+    // A pmd that died (a failed test, a sanitizer abort) leaves its apps running by design: the
+    // test started them, so the test ends them, by their cgroup.
     if (!cgroup_root_.empty() && std::filesystem::exists(cgroup_root_)) {
+        std::ofstream(std::filesystem::path(cgroup_root_) / "cgroup.kill") << "1";
+        for (int tries = 0; tries < 200; ++tries) {
+            std::ifstream ev(std::filesystem::path(cgroup_root_) / "cgroup.events");
+            std::string text((std::istreambuf_iterator<char>(ev)), std::istreambuf_iterator<char>());
+            if (text.find("populated 0") != std::string::npos) break;
+            struct pollfd none{-1, 0, 0};
+            poll(&none, 0, 10);  // the kernel empties it within moments; bounded at 2 s
+        }
         std::vector<std::filesystem::path> dirs;
         std::error_code ec;
         for (auto it = std::filesystem::recursive_directory_iterator(cgroup_root_, ec);
