@@ -309,16 +309,6 @@ void PmdHarness::start_pmd() {
     // pmd loads its metrics module from this build tree unless a test points it elsewhere.
     if (!std::getenv("PMD_METRICS_MODULE")) env.push_back(std::string("PMD_METRICS_MODULE=") + PMD_METRICS_MODULE_FILE);
     if (!std::getenv("PMD_CLUSTER_PRELOAD")) env.push_back(std::string("PMD_CLUSTER_PRELOAD=") + PMD_CLUSTER_PRELOAD_FILE);
-#ifdef PMD_SANITIZED
-    // UBSan's vptr check probes memory through a pipe it opens; a pmd that has no fd left
-    // (the point of a low limit) makes every check a false "invalid vptr". Only there.
-    if (options_.nofile_limit > 0) {
-        std::ofstream(dir_ / "ubsan.supp") << "vptr_check:*\n";
-        const char* inherited = std::getenv("UBSAN_OPTIONS");
-        env.push_back(std::string("UBSAN_OPTIONS=") + (inherited ? std::string(inherited) + ":" : "") +
-                      "suppressions=" + (dir_ / "ubsan.supp").string());
-    }
-#endif
     pid_t pid = spawn_process(argv, log, log, {}, env, options_.nofile_limit);
     close(log);
     pmd_ = ChildProcess(pid, pidfd_open(pid));
