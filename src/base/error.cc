@@ -10,6 +10,8 @@ std::string_view error_kind_name(Error::Kind kind) {
         case Error::Kind::ExecFailed: return "ExecFailed";
         case Error::Kind::AccessDenied: return "AccessDenied";
         case Error::Kind::Busy: return "Busy";
+        case Error::Kind::NoSuchInstance: return "NoSuchInstance";
+        case Error::Kind::NotRunning: return "NotRunning";
         case Error::Kind::Failed: return "Failed";
     }
     return "Failed";

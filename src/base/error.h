@@ -18,6 +18,8 @@ public:
         ExecFailed,     // the command could not be started (missing file, permission, user, cwd)
         AccessDenied,   // the caller may not do this
         Busy,           // the app is in a transition that excludes this request
+        NoSuchInstance, // the app has no instance of that index
+        NotRunning,     // the instance (or app) has no process now
         Failed,         // anything else; the message says what
     };
 

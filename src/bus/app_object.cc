@@ -131,6 +131,24 @@ void AppObject::Signal(const int32_t& signal) {
     });
 }
 
+std::vector<std::string> AppObject::Environment(const uint32_t& instance) {
+    return guarded([&] {
+        // Env values are secrets as in Spec: whoever may not read those may not read these.
+        Caller caller = current_caller(getObject());
+        if (!may_read_app_secrets(caller, app()))
+            throw Error(Error::Kind::AccessDenied, "uid " + std::to_string(caller.uid) + " may not read the environment of app '" +
+                                                       name_ + "': only root, the admin group and the user it runs as may");
+        return manager_.environment(name_, instance);
+    });
+}
+
+void AppObject::ResetCounters() {
+    guarded([&] {
+        require_app_manager(getObject(), manager_, name_, "reset the counters of");
+        manager_.reset_counters(name_);
+    });
+}
+
 std::string AppObject::State() { return guarded([&] { return app().state(); }); }
 std::string AppObject::User() { return guarded([&] { return app().plan.user_name; }); }
 uint32_t AppObject::Owner() { return guarded([&] { return static_cast<uint32_t>(app().owner); }); }

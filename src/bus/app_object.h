@@ -43,6 +43,8 @@ private:
     void Reload(sdbus::Result<>&& result) override;
     void Scale(sdbus::Result<>&& result, uint32_t instances) override;
     void Signal(const int32_t& signal) override;
+    std::vector<std::string> Environment(const uint32_t& instance) override;
+    void ResetCounters() override;
     std::string Name() override { return name_; }
     std::string State() override;
     std::string User() override;

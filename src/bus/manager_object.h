@@ -33,6 +33,14 @@ public:
     // What Reexecute does once the caller is authorized: checks, then schedules the exec
     // (daemon/main.cc); throws Error(Busy) when it cannot happen now. Unset: Failed.
     void set_reexec(std::function<void()> reexec) { reexec_ = std::move(reexec); }
+    // What Report says of the daemon beyond what the Manager knows (manager_object_report.cc).
+    struct ReportSources {
+        std::string config_path;
+        std::string config_text;  // the effective settings (config/daemon_config_text.h)
+        std::string bus;          // which bus pmd serves, as its log says it
+        std::function<std::vector<std::string>()> recent_log;  // last warnings and errors
+    };
+    void set_report_sources(ReportSources sources) { report_sources_ = std::move(sources); }
 
     // ManagerObserver
     void app_added(const App& app) override;
@@ -65,6 +73,9 @@ private:
     std::vector<std::string> Resurrect() override;
     void DaemonReload(sdbus::Result<std::map<std::string, sdbus::Variant>>&& result) override;
     DeclaredApps& declared();
+    // pmctl reset and pmctl report (manager_object_report.cc).
+    std::vector<std::string> ResetCounters(const std::string& name) override;
+    std::map<std::string, sdbus::Variant> Report() override;
     std::string CgroupMode() override;
     std::string CgroupRoot() override;
 
@@ -75,6 +86,7 @@ private:
     Manager& manager_;
     DeclaredApps* declared_;
     std::function<void()> reexec_;
+    ReportSources report_sources_;
     std::map<std::string, std::unique_ptr<AppObject>> objects_;
     std::set<std::string> dirty_;
     EventSource flush_;

@@ -143,6 +143,33 @@ void GodClient::daemon_reexec() {
     throw CtlFailure(1, "pmd did not come back on " + bus_.describe() + " within 60 s of re-executing (see its log)");
 }
 
+std::vector<std::string> GodClient::environment(const std::string& name, uint32_t instance) {
+    return call([&] {
+        sdbus::ObjectPath path;
+        manager_->callMethod("GetApp").onInterface(kManager).withTimeout(short_call_).withArguments(name).storeResultsTo(path);
+        auto app = sdbus::createProxy(*connection_, kService, path);
+        std::vector<std::string> env;
+        app->callMethod("Environment").onInterface(kApp).withTimeout(short_call_).withArguments(instance).storeResultsTo(env);
+        return env;
+    });
+}
+
+std::vector<std::string> GodClient::reset_counters(const std::string& name) {
+    return call([&] {
+        std::vector<std::string> apps;
+        manager_->callMethod("ResetCounters").onInterface(kManager).withTimeout(short_call_).withArguments(name).storeResultsTo(apps);
+        return apps;
+    });
+}
+
+VariantDict GodClient::report() {
+    return call([&] {
+        VariantDict report;
+        manager_->callMethod("Report").onInterface(kManager).withTimeout(short_call_).storeResultsTo(report);
+        return report;
+    });
+}
+
 VariantDict GodClient::daemon_reload() {
     // Removed and changed apps are stopped first: as long as a stop.
     return call([&] {

@@ -44,6 +44,10 @@ public:
     VariantDict daemon_reload();
     // Reexecute, then wait until the new pmd owns the name and answers.
     void daemon_reexec();
+    // pmctl env, reset, report: App.Environment, ResetCounters, Report.
+    std::vector<std::string> environment(const std::string& name, uint32_t instance);
+    std::vector<std::string> reset_counters(const std::string& name);
+    VariantDict report();
 
 private:
     std::string owner_of_name();

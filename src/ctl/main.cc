@@ -20,6 +20,7 @@
 #include "config/app_file.h"
 #include "config/did_you_mean.h"
 #include "ctl/app_table.h"
+#include "ctl/ctl_command.h"
 #include "ctl/god_client.h"
 #include "ctl/import_command.h"
 #include "ctl/log_command.h"
@@ -367,6 +368,12 @@ int main(int argc, char** argv) {
     std::string import_file;
     auto* import_cmd = cli.add_subcommand("import", "Convert a PM2 ecosystem file to a pmd app file (TOML on stdout, notes on stderr)");
     import_cmd->add_option("file", import_file, "ecosystem.config.js, .cjs, .mjs or .json")->required();
+    std::vector<pmd::CtlCommand> commands;  // each in its own file (ctl/ctl_command.h)
+    commands.push_back(pmd::add_env_command(cli));
+    commands.push_back(pmd::add_reset_command(cli));
+    commands.push_back(pmd::add_report_command(cli));
+    commands.push_back(pmd::add_startup_command(cli));
+    commands.push_back(pmd::add_unstartup_command(cli));
     // Everything after the first `--` is the app's: CLI11 would go on reading a subcommand's
     // options there (`-- sh -c CMD` gave the app's -c to --cron-restart), so it never sees it.
     std::vector<std::string> args(argv + 1, argv + argc);
@@ -401,6 +408,8 @@ int main(int argc, char** argv) {
     }
 
     try {
+        for (auto& command : commands)
+            if (command.sub->parsed()) return command.run(bus);
         if (logs_cmd->parsed()) return pmd::run_logs(bus, logs);
         if (flush_cmd->parsed()) return pmd::run_flush(bus, flush_name);
         if (reopen_cmd->parsed()) return pmd::run_reopen_logs(bus);

@@ -26,6 +26,8 @@
 #include "bus/manager_object.h"
 #include "cgroup/cgroup_tree.h"
 #include "config/daemon_config.h"
+#include "config/daemon_config_text.h"
+#include "daemon/recent_log.h"
 #include "daemon/bus_choice.h"
 #include "daemon/bus_session.h"
 #include "daemon/run_mode.h"
@@ -57,6 +59,7 @@ void setup_logging(bool verbose) {
     // Under systemd the journal adds its own timestamps; the <N> prefix carries the priority.
     if (std::getenv("JOURNAL_STREAM")) logger->set_pattern("%v");
     else logger->set_pattern("%Y-%m-%d %H:%M:%S.%e pmd[%P] %^%l%$: %v");
+    logger->sinks().push_back(pmd::recent_log_sink());  // pmctl report's last warnings
     spdlog::set_default_logger(logger);
     spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info);
 }
@@ -256,6 +259,11 @@ int run_daemon(const DaemonOptions& opt) {
         }
     }
 
+    // What pmctl report shows as the settings: the file's, with pmd's options applied.
+    pmd::DaemonConfig effective = log_config;
+    effective.state_dir = state_dir;
+    effective.log_dir = log_settings.log_dir;
+    const std::string report_config = pmd::daemon_config_text(effective);
     pmd::DeclaredApps declared(manager, {config.apps_dir, state_dir + "/dump.toml", config.defaults, config.resurrect});
     bool reexec_pending = false;
     pmd::EventSource reexec_step;
@@ -281,7 +289,10 @@ int run_daemon(const DaemonOptions& opt) {
                              if (!error.empty()) throw std::runtime_error("cannot connect: " + error);
                              return opt.bus.connect();
                          },
-                         [&](pmd::ManagerObject& object) { object.set_reexec(schedule_reexec); },
+                         [&](pmd::ManagerObject& object) {
+                             object.set_reexec(schedule_reexec);
+                             object.set_report_sources({opt.config, report_config, opt.bus.describe(), pmd::recent_log_lines});
+                         },
                          [](const std::string& status) { sd_notifyf(0, "STATUS=%s", status.c_str()); }});
     bus.attach();
     for (auto& [name, fd] : stored_fds) ::close(fd);  // what no app claimed

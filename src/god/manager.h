@@ -135,6 +135,15 @@ public:
     std::string stats_source() const;
     std::string cgroup_mode() const;
     std::string cgroup_root() const;
+    // The tree pmd manages (null in process-group mode): what a report says of controllers.
+    const CgroupTree* cgroup_tree() const { return tree_; }
+    // PM2's reset (manager_counters.cc): every instance's restart and unstable-restart counts
+    // back to 0 (and the backoff with them), for one app or "all"; returns the apps reset.
+    // Uptimes are the processes' own and stay.
+    std::vector<std::string> reset_counters(const std::string& name_or_all);
+    // The environment of an instance's main process (manager_environment.cc), "KEY=VALUE" in
+    // its order. NoSuchApp, NoSuchInstance (index out of range), NotRunning (no process).
+    std::vector<std::string> environment(const std::string& name, unsigned index) const;
     // Where instances' output goes; the bus reads log files and drop counts and asks for reopen/flush.
     OutputRouter& output() { return output_; }
 

@@ -39,6 +39,11 @@ public:
     RestartDecision on_exit(Millis uptime);
     // A start or restart asked for by a person clears the unstable count and the backoff.
     void reset();
+    // pmctl reset: the counts shown to people start again from 0, as after a fresh start.
+    void reset_counts() {
+        reset();
+        restarts_ = 0;
+    }
 
     uint32_t restarts() const { return restarts_; }
     uint32_t unstable_restarts() const { return unstable_restarts_; }

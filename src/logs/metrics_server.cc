@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <cstdlib>
+#include <filesystem>
 
 #include <spdlog/spdlog.h>
 
@@ -44,7 +45,16 @@ ParsedListenAddress checked_address(const std::string& address) {
 
 std::string MetricsServer::module_path() {
     const char* path = std::getenv("PMD_METRICS_MODULE");
-    return path && *path ? path : PMD_METRICS_MODULE;
+    if (path && *path) return path;
+    // A pmd that is not the installed one runs from its build tree: the module built with it
+    // sits where the build puts it. An installed module (if any) may be of another version.
+    std::error_code ec;
+    std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec && self != PMD_INSTALLED_BINARY) {
+        std::filesystem::path built = (self.parent_path() / PMD_METRICS_MODULE_FROM_BINARY).lexically_normal();
+        if (std::filesystem::is_regular_file(built, ec)) return built.string();
+    }
+    return PMD_METRICS_MODULE;
 }
 
 MetricsServer::MetricsServer(EventLoop& loop, Manager& manager, const OutputRouter& output, const std::string& address)

@@ -37,7 +37,8 @@ public:
 
     bool serving() const { return server_ != nullptr; }
 
-    // PMD_METRICS_MODULE in pmd's environment (tests, a build tree), else the installed module.
+    // PMD_METRICS_MODULE in pmd's environment (tests); for a pmd that is not the installed
+    // binary, the module its build tree made, if there; else the installed module.
     static std::string module_path();
 
 private:
