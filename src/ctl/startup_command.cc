@@ -13,7 +13,8 @@ CtlCommand advice(CLI::App& cli, const char* verb, const char* help, const char*
     auto platform = std::make_shared<std::string>();
     auto* sub = cli.add_subcommand(verb, help);
     sub->add_option("platform", *platform, "PM2's init system argument (systemd, upstart...): accepted and ignored");
-    return {sub, [text](const BusChoice&) {
+    // The option writes into *platform when the line is parsed: the command keeps it alive.
+    return {sub, [text, platform](const BusChoice&) {
                 std::cout << text;
                 return 0;
             }};
