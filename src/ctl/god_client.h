@@ -35,6 +35,7 @@ public:
     void scale(const std::string& name, uint32_t instances);
     std::vector<VariantDict> list_apps();
     VariantDict describe(const std::string& name);
+    sdbus::ObjectPath app_path(const std::string& name);
     std::string ping();
     // Apps from files (issue 4): pmd reads the file; returns the started apps' object paths.
     std::vector<sdbus::ObjectPath> start_file(const std::string& absolute_path, const std::string& profile,
@@ -44,6 +45,8 @@ public:
     VariantDict daemon_reload();
     // Reexecute, then wait until the new pmd owns the name and answers.
     void daemon_reexec();
+    // For waits on signals beside the calls (ctl/readiness_wait.h).
+    sdbus::IConnection& connection() { return *connection_; }
 
 private:
     std::string owner_of_name();
