@@ -34,8 +34,11 @@ void read(WatchedApp& app) {
     app.not_ready.clear();
     auto state = app.proxy->getProperty("State").onInterface(kApp).get<std::string>();
     auto instances = app.proxy->getProperty("Instances").onInterface(kApp).get<std::vector<VariantDict>>();
+    bool hopeless = state == "errored" || state == "stopped";
     for (const auto& i : instances) {
         std::string istate = get_or<std::string>(i, "state", "?");
+        // Errored or stopped for good (no autorestart): no READY=1 will ever come.
+        hopeless = hopeless || istate == "errored" || istate == "stopped";
         if (get_or<bool>(i, "ready", false) && istate == "online") continue;
         std::string what = "instance " + std::to_string(get_or<uint32_t>(i, "index", 0)) + " (";
         if (int32_t pid = get_or<int32_t>(i, "pid", 0); pid > 0) what += "pid " + std::to_string(pid) + ", ";
@@ -43,7 +46,7 @@ void read(WatchedApp& app) {
         if (std::string last = get_or<std::string>(i, "last_exit", ""); !last.empty()) what += ", last exit: " + last;
         app.not_ready.push_back(what + ")");
     }
-    if (state == "errored" || state == "stopped") {
+    if (hopeless) {
         std::string message = "app '" + app.name + "' is " + state + " and will not become ready";
         for (const auto& n : app.not_ready) message += "; " + n;
         throw CtlFailure(1, message + " (pmctl describe " + app.name + " shows why)");
