@@ -9,12 +9,6 @@
 namespace pmd {
 namespace {
 
-std::string joined(const std::vector<std::string>& words) {
-    std::string out;
-    for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
-    return out;
-}
-
 std::vector<std::string> all_names(const std::vector<CompletionOption>& options, bool with_value) {
     std::vector<std::string> names;
     for (const auto& o : options) {
@@ -26,7 +20,7 @@ std::vector<std::string> all_names(const std::vector<CompletionOption>& options,
 }
 
 std::string kind_word(const CompletionValue& v) {
-    if (v.kind == "choices") return "choices:" + joined(v.choices);
+    if (v.kind == "choices") return "choices:" + joined(v.choices, " ");
     return v.kind.empty() ? "none" : v.kind;
 }
 
@@ -51,13 +45,8 @@ std::string bash_completion(const CompletionModel& model) {
         << "'s own command line definition: do not edit.\n"
         << "# App names come from the running pmd (`pmctl ls --json`), on the bus the command line chose.\n\n";
     // The options before the command word (the bus, --timeout) go to the `pmctl ls` that lists apps.
-    std::string flags, valued;
-    for (const auto& o : model.options) {
-        if (o.longs == std::vector<std::string>{"--help"} || o.longs == std::vector<std::string>{"--version"}) continue;
-        std::string& into = o.takes_value ? valued : flags;
-        for (const auto& n : o.shorts) into += (into.empty() ? "" : " | ") + n;
-        for (const auto& n : o.longs) into += (into.empty() ? "" : " | ") + n;
-    }
+    std::string flags = joined(passed_on_options(model, false), " | ");
+    std::string valued = joined(passed_on_options(model, true), " | ");
     out << "_pmctl_bus_args() {\n"
         << "    local i\n"
         << "    for ((i = 1; i < cword; i++)); do\n"
@@ -117,9 +106,9 @@ std::string bash_completion(const CompletionModel& model) {
     out << "        esac\n"
         << "        [[ $split == true ]] && return\n"
         << "        if [[ $cur == -* ]]; then\n"
-        << "            COMPREPLY=($(compgen -W " << shell_single_quoted(joined(all_names(model.options, false))) << " -- \"$cur\"))\n"
+        << "            COMPREPLY=($(compgen -W " << shell_single_quoted(joined(all_names(model.options, false), " ")) << " -- \"$cur\"))\n"
         << "        else\n"
-        << "            COMPREPLY=($(compgen -W " << shell_single_quoted(joined(command_words)) << " -- \"$cur\"))\n"
+        << "            COMPREPLY=($(compgen -W " << shell_single_quoted(joined(command_words, " ")) << " -- \"$cur\"))\n"
         << "        fi\n"
         << "        return\n"
         << "    fi\n\n"
@@ -138,8 +127,8 @@ std::string bash_completion(const CompletionModel& model) {
         out << "        " << pattern << ")\n";
         auto options = all_names(c.options, false);
         if (c.takes_app_command) options.push_back("--");
-        out << "            options=" << shell_single_quoted(joined(options)) << "\n";
-        out << "            with_value=" << shell_single_quoted(" " + joined(all_names(c.options, true)) + " ") << "\n";
+        out << "            options=" << shell_single_quoted(joined(options, " ")) << "\n";
+        out << "            with_value=" << shell_single_quoted(" " + joined(all_names(c.options, true), " ") + " ") << "\n";
         out << "            positionals=" << shell_single_quoted(positional_list) << "\n";
         if (c.takes_app_command) out << "            dashdash=true\n";
         out << "            case $prev in\n";

@@ -27,6 +27,8 @@ struct CtlFailure : std::runtime_error {
 class GodClient {
 public:
     explicit GodClient(const BusChoice& bus);
+    // For waits on signals beside the calls (ctl/readiness_wait.h).
+    sdbus::IConnection& connection() { return *connection_; }
 
     sdbus::ObjectPath start_app(const VariantDict& spec);
     // "Stop", "Restart", "Delete" on a name or "all"; waits for completion.
@@ -45,8 +47,6 @@ public:
     VariantDict daemon_reload();
     // Reexecute, then wait until the new pmd owns the name and answers.
     void daemon_reexec();
-    // For waits on signals beside the calls (ctl/readiness_wait.h).
-    sdbus::IConnection& connection() { return *connection_; }
 
 private:
     std::string owner_of_name();

@@ -303,6 +303,9 @@ int main(int argc, char** argv) {
                    "scale and daemon-reload wait as long as stopping takes; start --wait-ready as long as readiness)")
         ->type_name("DURATION");
 
+    // Walks the whole App when it runs, so it covers every command registered below.
+    auto& completion = pmd::add_completion_command(cli);
+
     StartOptions start;
     auto* start_cmd = cli.add_subcommand("start", "Start an app: pmctl start [OPTIONS] -- CMD [ARG...], pmctl start SCRIPT "
                                                   "[OPTIONS] [-- ARG...], pmctl start FILE.toml, or pmctl start NAME (a stopped app)");
@@ -421,7 +424,6 @@ int main(int argc, char** argv) {
     import_cmd->add_option("file", import_file, "ecosystem.config.js, .cjs, .mjs, .json, or process.yml (.yml, .yaml)")
         ->required()
         ->type_name("FILE");
-    auto& completion = pmd::add_completion_command(cli);
     // Everything after the first `--` is the app's: CLI11 would go on reading a subcommand's
     // options there (`-- sh -c CMD` gave the app's -c to --cron-restart), so it never sees it.
     std::vector<std::string> args(argv + 1, argv + argc);
@@ -455,8 +457,8 @@ int main(int argc, char** argv) {
         bus.call_timeout = *timeout;
     }
 
+    if (completion.command->parsed()) return pmd::run_completion(cli, completion, {"start"});
     try {
-        if (completion.command->parsed()) return pmd::run_completion(cli, completion, {"start"});
         if (logs_cmd->parsed()) return pmd::run_logs(bus, logs);
         if (flush_cmd->parsed()) return pmd::run_flush(bus, flush_name);
         if (reopen_cmd->parsed()) return pmd::run_reopen_logs(bus);
