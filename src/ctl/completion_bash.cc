@@ -131,14 +131,10 @@ std::string bash_completion(const CompletionModel& model) {
         out << "            with_value=" << shell_single_quoted(" " + joined(all_names(c.options, true), " ") + " ") << "\n";
         out << "            positionals=" << shell_single_quoted(positional_list) << "\n";
         if (c.takes_app_command) out << "            dashdash=true\n";
-        out << "            case $prev in\n";
-        value_cases(out, c.options, "                ");
-        out << "            esac\n"
-            << "            ;;\n";
+        out << "            ;;\n";
     }
     out << "        *) return ;;\n"
-        << "    esac\n"
-        << "    [[ $split == true ]] && return\n\n"
+        << "    esac\n\n"
         << "    # After `--`: the app's command line, completed like any other.\n"
         << "    local n=0\n"
         << "    for ((i = cmd_index + 1; i < cword; i++)); do\n"
@@ -150,7 +146,20 @@ std::string bash_completion(const CompletionModel& model) {
         << "            -*) [[ $with_value == *\" ${words[i]} \"* ]] && ((i++)) ;;\n"
         << "            *) ((n++)) ;;\n"
         << "        esac\n"
-        << "    done\n"
+        << "    done\n\n"
+        << "    # The value of the option before the cursor.\n"
+        << "    case $cmd in\n";
+    for (const auto& c : model.commands) {
+        std::string pattern = c.name;
+        for (const auto& a : c.aliases) pattern += " | " + a;
+        out << "        " << pattern << ")\n"
+            << "            case $prev in\n";
+        value_cases(out, c.options, "                ");
+        out << "            esac\n"
+            << "            ;;\n";
+    }
+    out << "    esac\n"
+        << "    [[ $split == true ]] && return\n\n"
         << "    if [[ $cur == -* ]]; then\n"
         << "        COMPREPLY=($(compgen -W \"$options\" -- \"$cur\"))\n"
         << "        return\n"

@@ -230,7 +230,7 @@ std::optional<std::string> unknown_verb(const CLI::App& cli, const std::vector<s
                 opt = cli.get_option(arg);
             } catch (const CLI::OptionNotFound&) {
             }
-            if (opt && opt->get_type_size() != 0) {
+            if (opt && opt->get_expected_max() != 0) {
                 ++i;
                 continue;
             }
