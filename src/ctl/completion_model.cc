@@ -50,7 +50,7 @@ CompletionOption option_of(const CLI::Option& opt) {
     o.help = opt.get_description();
     // A flag with a default value (`--timestamp{FORMAT}`) takes its value only as --flag=VALUE.
     o.takes_value = opt.get_expected_max() != 0;
-    o.repeatable = opt.get_expected_max() > 1;
+    o.repeatable = opt.get_expected_max() > 1 || opt.get_multi_option_policy() == CLI::MultiOptionPolicy::TakeAll;
     if (o.takes_value) o.value = value_of(opt);
     return o;
 }

@@ -313,8 +313,12 @@ int main(int argc, char** argv) {
         ->type_name("NAME");
     start_cmd->add_option("-i,--instances", start.instances, "Number of instances, or 'max' for one per CPU")->type_name("N|max");
     start_cmd->add_option("--cwd", start.cwd, "Working directory (default: the current one)")->type_name("DIR");
+    // One value per occurrence, repeatable: `--env A=1 server.js` leaves server.js the script.
     start_cmd->add_option("--env", start.env, "Environment KEY=VALUE (repeatable); with an app file: the env_<profile> to use")
-        ->type_name("KEY=VALUE");
+        ->type_name("KEY=VALUE")
+        ->expected(1)
+        ->allow_extra_args(false)
+        ->take_all();
     start_cmd->add_option("--user", start.user, "Run as this user")->type_name("USER");
     start_cmd->add_option("--kill-timeout", start.kill_timeout, "Time between the stop signal and SIGKILL (default 1600ms)")
         ->type_name("DURATION");
@@ -325,7 +329,10 @@ int main(int argc, char** argv) {
     start_cmd->add_option("--listen", start.listen,
                           "Socket pmd binds once and passes to every instance (LISTEN_FDS): tcp:HOST:PORT, "
                           "tcp6:[ADDR]:PORT, unix:/path; repeatable")
-        ->type_name("ADDRESS");
+        ->type_name("ADDRESS")
+        ->expected(1)
+        ->allow_extra_args(false)
+        ->take_all();
     start_cmd->add_flag("--wait-ready", start.wait_ready,
                         "An instance is ready only once it sends READY=1 (sd_notify) or process.send('ready'); "
                         "pmctl returns when every instance is (within --timeout)");
@@ -349,10 +356,15 @@ int main(int argc, char** argv) {
     start_cmd->add_option("--max-memory-restart", start.max_memory_restart, "Restart an instance above this memory, e.g. 500M")
         ->type_name("SIZE");
     start_cmd->add_flag("--watch", start.watch, "Restart (clusters: reload) when files under the working directory change");
-    start_cmd->add_option("--ignore-watch", start.ignore_watch, "Glob not watched (repeatable)")->type_name("GLOB");
+    start_cmd->add_option("--ignore-watch", start.ignore_watch, "Glob not watched (repeatable)")->type_name("GLOB")->expected(1)->allow_extra_args(false)->take_all();
     start_cmd->add_option("--watch-delay", start.watch_delay, "Quiet time after the last change before restarting (default 1s)")
         ->type_name("DURATION");
-    start_cmd->add_option("--only", start.only, "With an app file: start only these apps")->delimiter(',')->type_name("APP,...");
+    start_cmd->add_option("--only", start.only, "With an app file: start only these apps")
+        ->delimiter(',')
+        ->type_name("APP,...")
+        ->expected(1)
+        ->allow_extra_args(false)
+        ->take_all();
     start_cmd->add_option("script", start.positionals,
                           "An app file (.toml), a stopped app's name, or a script and its arguments (interpreter from "
                           "the extension: .js node, .py python3, .rb ruby, .php php, .sh bash); after --: the command")

@@ -111,7 +111,7 @@ TEST_F(ClusterModeTest, PmctlExecModeFlagsMapToExecMode) {
     auto env = "PORT=" + std::to_string(port);
     ASSERT_EQ(h.pmctl({"start", "-n", "a", "--exec-mode", "cluster_mode", "--", "sleep", "1000"}).exit_code, 0);
     ASSERT_EQ(h.pmctl({"start", "-n", "b", "--exec-mode", "fork", "--", "sleep", "1000"}).exit_code, 0);
-    ASSERT_EQ(h.pmctl({"start", node_script, "-n", "c", "-i", "2", "--env", env}).exit_code, 0);
+    ASSERT_EQ(h.pmctl({"start", "-n", "c", "-i", "2", "--env", env, node_script}).exit_code, 0);  // --env takes one word
     ASSERT_EQ(h.pmctl({"start", "-n", "d", "-i", "2", "-x", "--", "sleep", "1000"}).exit_code, 0);
     ASSERT_EQ(h.pmctl({"start", "-n", "e", "--", "sleep", "1000"}).exit_code, 0);
     EXPECT_EQ(mode_of("a"), "cluster");
