@@ -15,7 +15,7 @@ CtlCommand add_env_command(CLI::App& cli) {
     };
     auto options = std::make_shared<Options>();
     auto* sub = cli.add_subcommand("env", "Print the environment of an app instance's running process (PM2's env)");
-    sub->add_option("name", options->name, "App name")->required();
+    sub->add_option("name", options->name, "App name")->required()->type_name("APP");
     sub->add_option("instance", options->instance, "Instance index (default 0)");
     return {sub, [options](const BusChoice& bus) {
                 GodClient client(bus);

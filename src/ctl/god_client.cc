@@ -80,6 +80,14 @@ VariantDict GodClient::describe(const std::string& name) {
     });
 }
 
+sdbus::ObjectPath GodClient::app_path(const std::string& name) {
+    return call([&] {
+        sdbus::ObjectPath path;
+        manager_->callMethod("GetApp").onInterface(kManager).withTimeout(short_call_).withArguments(name).storeResultsTo(path);
+        return path;
+    });
+}
+
 std::string GodClient::ping() {
     return call([&] {
         std::string version;

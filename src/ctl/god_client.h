@@ -27,6 +27,8 @@ struct CtlFailure : std::runtime_error {
 class GodClient {
 public:
     explicit GodClient(const BusChoice& bus);
+    // For waits on signals beside the calls (ctl/readiness_wait.h).
+    sdbus::IConnection& connection() { return *connection_; }
 
     sdbus::ObjectPath start_app(const VariantDict& spec);
     // "Stop", "Restart", "Delete" on a name or "all"; waits for completion.
@@ -35,6 +37,7 @@ public:
     void scale(const std::string& name, uint32_t instances);
     std::vector<VariantDict> list_apps();
     VariantDict describe(const std::string& name);
+    sdbus::ObjectPath app_path(const std::string& name);
     std::string ping();
     // Apps from files (issue 4): pmd reads the file; returns the started apps' object paths.
     std::vector<sdbus::ObjectPath> start_file(const std::string& absolute_path, const std::string& profile,

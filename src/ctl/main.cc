@@ -20,11 +20,14 @@
 #include "config/app_file.h"
 #include "config/did_you_mean.h"
 #include "ctl/app_table.h"
+#include "ctl/bus_connect.h"
+#include "ctl/completion_command.h"
 #include "ctl/ctl_command.h"
 #include "ctl/god_client.h"
 #include "ctl/import_command.h"
 #include "ctl/log_command.h"
 #include "ctl/monit.h"
+#include "ctl/readiness_wait.h"
 #include "ctl/variant_json.h"
 
 namespace {
@@ -43,6 +46,8 @@ struct StartOptions {
     bool no_autorestart = false;
     std::vector<std::string> listen;
     bool wait_ready = false;
+    std::string exec_mode;  // "" (PM2's default), fork, cluster
+    bool cluster = false, execute_command = false;
     bool reuse_port = false;
     std::string listen_timeout, watchdog;
     std::optional<uint32_t> reload_batch;
@@ -76,6 +81,16 @@ std::optional<std::string> interpreter_for(const std::string& script) {
     // no file here is looked up in PATH by pmd.
     if (std::filesystem::is_regular_file(script) && ::access(script.c_str(), X_OK) != 0) return "node";
     return std::nullopt;
+}
+
+// PM2's exec_mode: --cluster, --exec-mode, -x (fork); else, as PM2 decides, cluster when -i
+// is given and the script is node's, fork otherwise.
+std::string exec_mode_of(const StartOptions& o) {
+    if (o.cluster) return "cluster";
+    if (o.execute_command) return "fork";
+    if (!o.exec_mode.empty()) return o.exec_mode.substr(0, o.exec_mode.find('_'));  // PM2's fork_mode, cluster_mode
+    bool node_script = !o.positionals.empty() && interpreter_for(o.positionals.front()) == "node";
+    return node_script && !o.instances.empty() ? "cluster" : "";
 }
 
 // What the app runs: `-- CMD [ARG...]` as given, or PM2's `SCRIPT [ARG...] [-- ARG...]` with the
@@ -142,6 +157,7 @@ VariantDict spec_from_flags(const StartOptions& o) {
     if (o.no_autorestart) spec["autorestart"] = sdbus::Variant(false);
     if (!o.listen.empty()) spec["listen"] = sdbus::Variant(o.listen);
     if (o.wait_ready) spec["wait_ready"] = sdbus::Variant(true);
+    if (auto mode = exec_mode_of(o); !mode.empty()) spec["exec_mode"] = sdbus::Variant(mode);
     if (o.reuse_port) spec["reuse_port"] = sdbus::Variant(true);
     if (!o.listen_timeout.empty()) spec["listen_timeout"] = sdbus::Variant(checked_duration("--listen-timeout", o.listen_timeout));
     if (!o.watchdog.empty()) spec["watchdog_sec"] = sdbus::Variant(checked_duration("--watchdog", o.watchdog));
@@ -155,15 +171,24 @@ VariantDict spec_from_flags(const StartOptions& o) {
     return spec;
 }
 
+// As `pm2 start` waits for the ready message of apps with wait_ready: every instance ready, or
+// exit 3 past --timeout naming those that are not.
+void wait_for_readiness(pmd::GodClient& client, const pmd::BusChoice& bus, const std::vector<sdbus::ObjectPath>& apps) {
+    auto waiting = pmd::apps_waiting_for_ready(client.connection(), apps);
+    if (!waiting.empty()) pmd::wait_until_ready(client.connection(), waiting, bus.call_timeout.value_or(pmd::kDefaultCallTimeout));
+}
+
 // pmd reads the file itself, so [defaults] of pmd.toml apply and the check is all or nothing.
-int start_file(pmd::GodClient& client, const StartOptions& o) {
+int start_file(pmd::GodClient& client, const pmd::BusChoice& bus, const StartOptions& o) {
     std::string profile;
     for (const auto& e : o.env) {
         if (e.find('=') != std::string::npos) throw CtlFailure(2, "--env KEY=VALUE does not go with an app file; put env in the file");
         profile = e;
     }
     auto path = std::filesystem::absolute(o.positionals.front()).lexically_normal().string();
-    for (const auto& app : client.start_file(path, profile, o.only)) {
+    auto apps = client.start_file(path, profile, o.only);
+    wait_for_readiness(client, bus, apps);
+    for (const auto& app : apps) {
         char* name = nullptr;
         bool decoded = sd_bus_path_decode(app.c_str(), "/org/pmd/God1/app", &name) > 0 && name;
         std::cout << "Started " << (decoded ? name : app.c_str()) << "\n";
@@ -197,16 +222,22 @@ int print_reload(const VariantDict& summary) {
 
 // The verb of a command line CLI11 refused, if it names no command: the first word that is
 // neither an option nor the value of one of pmctl's own options.
-std::optional<std::string> unknown_verb(CLI::App& cli, const std::vector<std::string>& args) {
-    static const std::vector<std::string> takes_value{"--bus", "-H", "--host", "--timeout"};
+std::optional<std::string> unknown_verb(const CLI::App& cli, const std::vector<std::string>& args) {
     for (size_t i = 0; i < args.size(); ++i) {
         const auto& arg = args[i];
-        if (std::find(takes_value.begin(), takes_value.end(), arg) != takes_value.end()) {
-            ++i;
-            continue;
+        if (arg.starts_with("-") && arg.find('=') == std::string::npos) {
+            const CLI::Option* opt = nullptr;
+            try {
+                opt = cli.get_option(arg);
+            } catch (const CLI::OptionNotFound&) {
+            }
+            if (opt && opt->get_expected_max() != 0) {
+                ++i;
+                continue;
+            }
         }
         if (arg.starts_with("-")) continue;
-        for (auto* sub : cli.get_subcommands([](CLI::App*) { return true; })) {
+        for (const auto* sub : cli.get_subcommands([](const CLI::App*) { return true; })) {
             if (sub->check_name(arg)) return std::nullopt;
         }
         return arg;
@@ -262,47 +293,83 @@ int main(int argc, char** argv) {
     bool system_bus = false;
     auto* system_flag = cli.add_flag("--system", system_bus, "Talk to pmd on the system bus (default)");
     auto* user_flag = cli.add_flag("--user", bus.user, "Talk to pmd on the user's session bus");
-    auto* bus_opt = cli.add_option("--bus", bus.address, "Talk to pmd on the bus at this D-Bus address");
-    auto* host_opt = cli.add_option("-H,--host", bus.host, "Talk to pmd on [user@]host's system bus over SSH");
+    auto* bus_opt = cli.add_option("--bus", bus.address, "Talk to pmd on the bus at this D-Bus address")->type_name("ADDRESS");
+    auto* host_opt = cli.add_option("-H,--host", bus.host, "Talk to pmd on [user@]host's system bus over SSH")->type_name("HOST");
     system_flag->excludes(user_flag)->excludes(bus_opt)->excludes(host_opt);
     user_flag->excludes(bus_opt)->excludes(host_opt);
     bus_opt->excludes(host_opt);
     std::string timeout_text;
     cli.add_option("--timeout", timeout_text,
                    "How long to wait for the bus and for each answer of pmd (default 25s; stop, restart, "
-                   "scale and daemon-reload wait as long as stopping takes)");
+                   "scale and daemon-reload wait as long as stopping takes; start --wait-ready as long as readiness)")
+        ->type_name("DURATION");
+
+    // Walks the whole App when it runs, so it covers every command registered below.
+    auto& completion = pmd::add_completion_command(cli);
 
     StartOptions start;
     auto* start_cmd = cli.add_subcommand("start", "Start an app: pmctl start [OPTIONS] -- CMD [ARG...], pmctl start SCRIPT "
                                                   "[OPTIONS] [-- ARG...], pmctl start FILE.toml, or pmctl start NAME (a stopped app)");
-    start_cmd->add_option("-n,--name", start.name, "App name (default: the script's or command's base name without extension)");
-    start_cmd->add_option("-i,--instances", start.instances, "Number of instances, or 'max' for one per CPU");
-    start_cmd->add_option("--cwd", start.cwd, "Working directory (default: the current one)");
-    start_cmd->add_option("--env", start.env, "Environment KEY=VALUE (repeatable); with an app file: the env_<profile> to use");
-    start_cmd->add_option("--user", start.user, "Run as this user");
-    start_cmd->add_option("--kill-timeout", start.kill_timeout, "Time between the stop signal and SIGKILL (default 1600ms)");
-    start_cmd->add_option("--restart-delay", start.restart_delay, "Wait this long before each automatic restart");
+    start_cmd->add_option("-n,--name", start.name, "App name (default: the script's or command's base name without extension)")
+        ->type_name("NAME");
+    start_cmd->add_option("-i,--instances", start.instances, "Number of instances, or 'max' for one per CPU")->type_name("N|max");
+    start_cmd->add_option("--cwd", start.cwd, "Working directory (default: the current one)")->type_name("DIR");
+    // One value per occurrence, repeatable: `--env A=1 server.js` leaves server.js the script.
+    start_cmd->add_option("--env", start.env, "Environment KEY=VALUE (repeatable); with an app file: the env_<profile> to use")
+        ->type_name("KEY=VALUE")
+        ->expected(1)
+        ->allow_extra_args(false)
+        ->take_all();
+    start_cmd->add_option("--user", start.user, "Run as this user")->type_name("USER");
+    start_cmd->add_option("--kill-timeout", start.kill_timeout, "Time between the stop signal and SIGKILL (default 1600ms)")
+        ->type_name("DURATION");
+    start_cmd->add_option("--restart-delay", start.restart_delay, "Wait this long before each automatic restart")->type_name("DURATION");
     start_cmd->add_option("--max-restarts", start.max_restarts, "Unstable restarts before the app is errored (default 16)");
-    start_cmd->add_option("--min-uptime", start.min_uptime, "A run shorter than this is unstable (default 1s)");
+    start_cmd->add_option("--min-uptime", start.min_uptime, "A run shorter than this is unstable (default 1s)")->type_name("DURATION");
     start_cmd->add_flag("--no-autorestart", start.no_autorestart, "Do not restart instances that exit");
     start_cmd->add_option("--listen", start.listen,
                           "Socket pmd binds once and passes to every instance (LISTEN_FDS): tcp:HOST:PORT, "
-                          "tcp6:[ADDR]:PORT, unix:/path; repeatable");
-    start_cmd->add_flag("--wait-ready", start.wait_ready, "An instance is ready only once it sends READY=1 (sd_notify)");
+                          "tcp6:[ADDR]:PORT, unix:/path; repeatable")
+        ->type_name("ADDRESS")
+        ->expected(1)
+        ->allow_extra_args(false)
+        ->take_all();
+    start_cmd->add_flag("--wait-ready", start.wait_ready,
+                        "An instance is ready only once it sends READY=1 (sd_notify) or process.send('ready'); "
+                        "pmctl returns when every instance is (within --timeout)");
     start_cmd->add_flag("--reuse-port", start.reuse_port, "Instances bind their own ports (SO_REUSEPORT); pmd passes no socket");
-    start_cmd->add_option("--listen-timeout", start.listen_timeout, "How long readiness may take (default 3s, as PM2)");
-    start_cmd->add_option("--watchdog", start.watchdog, "Kill and replace an instance silent (no WATCHDOG=1) this long");
+    start_cmd->add_option("--listen-timeout", start.listen_timeout, "How long readiness may take (default 3s, as PM2)")
+        ->type_name("DURATION");
+    start_cmd->add_option("--watchdog", start.watchdog, "Kill and replace an instance silent (no WATCHDOG=1) this long")
+        ->type_name("DURATION");
     start_cmd->add_option("--reload-batch", start.reload_batch, "Instances replaced at a time by reload (default 1)");
+    auto* exec_mode_opt = start_cmd->add_option("--exec-mode", start.exec_mode,
+                          "PM2's exec_mode: cluster shares the ports the instances bind themselves (default: cluster "
+                          "for a node script with -i, as PM2, else fork)")
+        ->check(CLI::IsMember({"fork", "cluster", "fork_mode", "cluster_mode"}));
+    auto* cluster_flag = start_cmd->add_flag("--cluster", start.cluster, "--exec-mode cluster");
+    auto* fork_flag = start_cmd->add_flag("-x,--execute-command", start.execute_command, "--exec-mode fork (PM2's -x)");
+    exec_mode_opt->excludes(cluster_flag)->excludes(fork_flag);
+    cluster_flag->excludes(fork_flag);
     start_cmd->add_option("--cron-restart,-c", start.cron_restart,
-                          "Restart (clusters: reload) on this cron schedule, e.g. '0 3 * * *' or 'CRON_TZ=UTC 0 3 * * *'");
-    start_cmd->add_option("--max-memory-restart", start.max_memory_restart, "Restart an instance above this memory, e.g. 500M");
+                          "Restart (clusters: reload) on this cron schedule, e.g. '0 3 * * *' or 'CRON_TZ=UTC 0 3 * * *'")
+        ->type_name("CRON");
+    start_cmd->add_option("--max-memory-restart", start.max_memory_restart, "Restart an instance above this memory, e.g. 500M")
+        ->type_name("SIZE");
     start_cmd->add_flag("--watch", start.watch, "Restart (clusters: reload) when files under the working directory change");
-    start_cmd->add_option("--ignore-watch", start.ignore_watch, "Glob not watched (repeatable)");
-    start_cmd->add_option("--watch-delay", start.watch_delay, "Quiet time after the last change before restarting (default 1s)");
-    start_cmd->add_option("--only", start.only, "With an app file: start only these apps")->delimiter(',');
+    start_cmd->add_option("--ignore-watch", start.ignore_watch, "Glob not watched (repeatable)")->type_name("GLOB")->expected(1)->allow_extra_args(false)->take_all();
+    start_cmd->add_option("--watch-delay", start.watch_delay, "Quiet time after the last change before restarting (default 1s)")
+        ->type_name("DURATION");
+    start_cmd->add_option("--only", start.only, "With an app file: start only these apps")
+        ->delimiter(',')
+        ->type_name("APP,...")
+        ->expected(1)
+        ->allow_extra_args(false)
+        ->take_all();
     start_cmd->add_option("script", start.positionals,
                           "An app file (.toml), a stopped app's name, or a script and its arguments (interpreter from "
-                          "the extension: .js node, .py python3, .rb ruby, .php php, .sh bash); after --: the command");
+                          "the extension: .js node, .py python3, .rb ruby, .php php, .sh bash); after --: the command")
+        ->type_name("SCRIPT");
 
     std::string target;
     std::vector<std::pair<CLI::App*, std::string>> actions;
@@ -310,14 +377,14 @@ int main(int argc, char** argv) {
                                       std::tuple{"restart", "Restart", "Restart an app (or all)"},
                                       std::tuple{"delete", "Delete", "Stop an app (or all) and forget it"}}) {
         auto* sub = cli.add_subcommand(verb, help);
-        sub->add_option("name", target, "App name, or 'all'")->required();
+        sub->add_option("name", target, "App name, or 'all'")->required()->type_name("APP|all");
         actions.emplace_back(sub, method);
     }
     auto* reload_cmd = cli.add_subcommand("reload", "Rolling reload: replace instances one batch at a time, no dropped connection");
-    reload_cmd->add_option("name", target, "App name, or 'all'")->required();
+    reload_cmd->add_option("name", target, "App name, or 'all'")->required()->type_name("APP|all");
     std::string scale_text;
     auto* scale_cmd = cli.add_subcommand("scale", "Change the number of instances of an app, live");
-    scale_cmd->add_option("name", target, "App name")->required();
+    scale_cmd->add_option("name", target, "App name")->required()->type_name("APP");
     scale_cmd->add_option("instances", scale_text, "New number of instances, or 'max' for one per CPU")->required();
     bool json = false;
     auto* ls_cmd = cli.add_subcommand("ls", "List apps and their instances");
@@ -328,21 +395,21 @@ int main(int argc, char** argv) {
     auto* prettylist_cmd = cli.add_subcommand("prettylist", "pmctl ls --json, indented (PM2's name)");
     std::string pid_name;
     auto* pid_cmd = cli.add_subcommand("pid", "Print the pids of an app's running instances (or every app's), one a line");
-    pid_cmd->add_option("name", pid_name, "App name (default: every app)");
+    pid_cmd->add_option("name", pid_name, "App name (default: every app)")->type_name("APP");
     auto* describe_cmd = cli.add_subcommand("describe", "Show everything pmd knows about an app");
     describe_cmd->alias("show");
-    describe_cmd->add_option("name", target, "App name")->required();
+    describe_cmd->add_option("name", target, "App name")->required()->type_name("APP");
     describe_cmd->add_flag("--json", json, "Print JSON (the app object's properties)");
     std::string signal_text;
     auto* signal_cmd = cli.add_subcommand("signal", "Send a signal to every running instance of an app");
-    signal_cmd->add_option("signal", signal_text, "Signal name or number (SIGUSR2, USR2, 12)")->required();
-    signal_cmd->add_option("name", target, "App name")->required();
+    signal_cmd->add_option("signal", signal_text, "Signal name or number (SIGUSR2, USR2, 12)")->required()->type_name("SIGNAL");
+    signal_cmd->add_option("name", target, "App name")->required()->type_name("APP");
     auto* ping_cmd = cli.add_subcommand("ping", "Check that pmd answers; prints its version");
     // Logs and monitoring (ctl/log_command.h, ctl/monit.h).
     pmd::LogsOptions logs;
     auto* logs_cmd = cli.add_subcommand("logs", "Show the last lines of every app's output (or one app's), and follow them");
-    logs_cmd->add_option("name", logs.name, "App name (default: every app)");
-    logs_cmd->add_option("-n,--lines", logs.lines, "Lines per log file (default 15)");
+    logs_cmd->add_option("name", logs.name, "App name (default: every app)")->type_name("APP");
+    logs_cmd->add_option("-n,--lines", logs.lines, "Lines per log file (default 15)")->type_name("LINES");
     // A flag (a format only as --timestamp=FORMAT), so `logs --timestamp web` keeps web as the name.
     logs_cmd->add_flag("--timestamp{YYYY-MM-DD-HH:mm:ss}", logs.timestamp_format,
                        "Put the time each line is printed before it (PM2's; moment.js tokens with =FORMAT, "
@@ -352,7 +419,7 @@ int main(int argc, char** argv) {
     logs_cmd->add_flag("--out", logs.out_only, "Only stdout")->excludes(err_flag);
     std::string flush_name;
     auto* flush_cmd = cli.add_subcommand("flush", "Empty the log files of an app (or all)");
-    flush_cmd->add_option("name", flush_name, "App name, or 'all' (default)")->default_val("all");
+    flush_cmd->add_option("name", flush_name, "App name, or 'all' (default)")->default_val("all")->type_name("APP|all");
     auto* reopen_cmd = cli.add_subcommand("reopen-logs", "Reopen every log file (after an external logrotate moved them)");
     auto* monit_cmd = cli.add_subcommand("monit", "Live dashboard of every app: CPU, memory, restarts, state (q quits)");
 
@@ -367,7 +434,9 @@ int main(int argc, char** argv) {
                          "app: same pids, no refused connection, no lost log line; waits until it answers again");
     std::string import_file;
     auto* import_cmd = cli.add_subcommand("import", "Convert a PM2 ecosystem file to a pmd app file (TOML on stdout, notes on stderr)");
-    import_cmd->add_option("file", import_file, "ecosystem.config.js, .cjs, .mjs or .json")->required();
+    import_cmd->add_option("file", import_file, "ecosystem.config.js, .cjs, .mjs, .json, or process.yml (.yml, .yaml)")
+        ->required()
+        ->type_name("FILE");
     std::vector<pmd::CtlCommand> commands;  // each in its own file (ctl/ctl_command.h)
     commands.push_back(pmd::add_env_command(cli));
     commands.push_back(pmd::add_reset_command(cli));
@@ -407,6 +476,7 @@ int main(int argc, char** argv) {
         bus.call_timeout = *timeout;
     }
 
+    if (completion.command->parsed()) return pmd::run_completion(cli, completion, {"start"});
     try {
         for (auto& command : commands)
             if (command.sub->parsed()) return command.run(bus);
@@ -417,7 +487,7 @@ int main(int argc, char** argv) {
         if (import_cmd->parsed()) return pmd::run_import(import_file);
         pmd::GodClient client(bus);
         if (start_cmd->parsed()) {
-            if (looks_like_app_file(start)) return start_file(client, start);
+            if (looks_like_app_file(start)) return start_file(client, bus, start);
             // PM2's `start NAME` of an app it has: start it again rather than refuse the name.
             if (start.positionals.size() == 1 && start.app_command.empty() &&
                 !std::filesystem::exists(start.positionals.front())) {
@@ -425,12 +495,13 @@ int main(int argc, char** argv) {
                     const auto& name = start.positionals.front();
                     bool was_online = app->at("state").get<std::string>() == "online";
                     client.act("Restart", name);
+                    wait_for_readiness(client, bus, {client.app_path(name)});
                     std::cout << (was_online ? "Restarted " : "Started ") << name << "\n";
                     return 0;
                 }
             }
             VariantDict spec = spec_from_flags(start);
-            client.start_app(spec);
+            wait_for_readiness(client, bus, {client.start_app(spec)});
             std::cout << "Started " << spec["name"].get<std::string>() << "\n";
             return 0;
         }

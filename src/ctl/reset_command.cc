@@ -11,7 +11,7 @@ namespace pmd {
 CtlCommand add_reset_command(CLI::App& cli) {
     auto name = std::make_shared<std::string>();
     auto* sub = cli.add_subcommand("reset", "Set an app's (or every app's) restart counters back to 0 (PM2's reset)");
-    sub->add_option("name", *name, "App name, or 'all'")->required();
+    sub->add_option("name", *name, "App name, or 'all'")->required()->type_name("APP|all");
     return {sub, [name](const BusChoice& bus) {
                 GodClient client(bus);
                 auto apps = client.reset_counters(*name);

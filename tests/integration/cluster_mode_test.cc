@@ -86,6 +86,45 @@ TEST_F(ClusterModeTest, UnchangedPythonHttpServerFourInstancesOnePort) {
     four_share_one_port("python", {"python3", "pid_server.py"});
 }
 
+// The command line of the issue: `pmctl start server.py -i 2 --cluster`, a Python http.server
+// that binds a fixed port itself; both instances serve on it, none dies of EADDRINUSE.
+TEST_F(ClusterModeTest, PmctlStartScriptWithClusterSharesThePortTheScriptBinds) {
+    auto script = std::string(APPS_DIR) + "/pid_server.py";
+    auto r = h.pmctl({"start", script, "-i", "2", "--cluster", "--env", "PORT=" + std::to_string(port), "--kill-timeout", "5s"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(r.out, HasSubstr("Started pid_server"));
+    ASSERT_TRUE(h.wait_until([&] { return all_ready("pid_server", 2); }, 30s)) << h.pmctl({"describe", "pid_server"}).out;
+    EXPECT_EQ(serving_pids("pid_server", 2).size(), 2u);
+    for (auto& i : h.instances("pid_server")) EXPECT_EQ(field<uint32_t>(i, "restarts"), 0u);
+    EXPECT_TRUE(h.exits().empty()) << "an instance exited: " << h.exits().front().reason;
+}
+
+// The exec mode each command line gives, as the spec pmd keeps shows it: --exec-mode (PM2's
+// spellings too), -x for fork, and PM2's default of cluster for a node script with -i.
+TEST_F(ClusterModeTest, PmctlExecModeFlagsMapToExecMode) {
+    auto mode_of = [&](const std::string& app) {
+        auto r = h.pmctl({"describe", app, "--json"});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        return std::string(r.out.find("\"exec_mode\": \"cluster\"") != std::string::npos ? "cluster" : "fork");
+    };
+    auto node_script = std::string(APPS_DIR) + "/pid_server.js";
+    auto env = "PORT=" + std::to_string(port);
+    ASSERT_EQ(h.pmctl({"start", "-n", "a", "--exec-mode", "cluster_mode", "--", "sleep", "1000"}).exit_code, 0);
+    ASSERT_EQ(h.pmctl({"start", "-n", "b", "--exec-mode", "fork", "--", "sleep", "1000"}).exit_code, 0);
+    ASSERT_EQ(h.pmctl({"start", "-n", "c", "-i", "2", "--env", env, node_script}).exit_code, 0);  // --env takes one word
+    ASSERT_EQ(h.pmctl({"start", "-n", "d", "-i", "2", "-x", "--", "sleep", "1000"}).exit_code, 0);
+    ASSERT_EQ(h.pmctl({"start", "-n", "e", "--", "sleep", "1000"}).exit_code, 0);
+    EXPECT_EQ(mode_of("a"), "cluster");
+    EXPECT_EQ(mode_of("b"), "fork");
+    EXPECT_EQ(mode_of("c"), "cluster");  // as `pm2 start app.js -i 2`
+    EXPECT_EQ(mode_of("d"), "fork");
+    EXPECT_EQ(mode_of("e"), "fork");
+    auto bad = h.pmctl({"start", "-n", "f", "--exec-mode", "forked", "--", "sleep", "1000"});
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_THAT(bad.err, HasSubstr("forked"));
+    EXPECT_EQ(h.pmctl({"start", "-n", "g", "--cluster", "-x", "--", "sleep", "1000"}).exit_code, 2);
+}
+
 TEST_F(ClusterModeTest, UnchangedPhpBuiltinServerFourInstancesOnePort) {
     if (std::system("php --version > /dev/null 2>&1") != 0) GTEST_SKIP() << "php-cli is not installed (scripts/install-deps)";
     four_share_one_port("php", {"php", "-S", "127.0.0.1:" + std::to_string(port), "pid.php"});

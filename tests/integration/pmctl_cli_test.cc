@@ -195,10 +195,64 @@ TEST_F(PmctlCliTest, Pm2NamesJlistPrettylistPidAndLogsTimestamp) {
 
 TEST_F(PmctlCliTest, ReadyShowsDashForAppsThatNeverAskedForReadiness) {
     ASSERT_EQ(h.pmctl({"start", "-n", "plain", "--", "sleep", "1000"}).exit_code, 0);
-    ASSERT_EQ(h.pmctl({"start", "-n", "gated", "--wait-ready", "--", "sleep", "1000"}).exit_code, 0);
+    // sleep never says READY=1: start --wait-ready gives up after --timeout, the app stays.
+    ASSERT_EQ(h.pmctl({"--timeout", "1s", "start", "-n", "gated", "--wait-ready", "--", "sleep", "1000"}).exit_code, 3);
     ASSERT_TRUE(h.wait_until([&] { return online("plain") && online("gated"); }));
     EXPECT_EQ(ready_cell("plain"), "-");
     EXPECT_THAT(ready_cell("gated"), ::testing::AnyOf("yes", "no"));
+}
+
+// A worker that says READY=1 on the notify socket (after `delay` seconds), except instance
+// `never` (NODE_APP_INSTANCE), which stays silent; then waits for its stop signal.
+std::string readiness_script(double delay, int never) {
+    return "import os, signal, socket, time\n"
+           "if os.environ.get('NODE_APP_INSTANCE') != '" + std::to_string(never) + "':\n"
+           "    time.sleep(" + std::to_string(delay) + ")\n"
+           "    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\n"
+           "    s.sendto(b'READY=1', os.environ['NOTIFY_SOCKET'])\n"
+           "signal.pause()\n";
+}
+
+TEST_F(PmctlCliTest, StartWaitReadyReturnsOnceEveryInstanceIsReady) {
+    // READY=1 comes a moment after the spawn, which is when start returned before.
+    auto script = write_script("ready.py", readiness_script(0.3, -1));
+    auto r = h.pmctl({"start", "-n", "web", "-i", "3", "--wait-ready", "--", "python3", script.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto instances = h.instances("web");
+    ASSERT_EQ(instances.size(), 3u);
+    for (auto& i : instances) EXPECT_TRUE(field<bool>(i, "ready")) << "instance " << field<uint32_t>(i, "index") << " not ready";
+}
+
+TEST_F(PmctlCliTest, StartWaitReadyTimesOutWithExit3NamingTheInstancesNotReady) {
+    auto script = write_script("ready.py", readiness_script(0, 1));
+    auto r = h.pmctl({"--timeout", "2s", "start", "-n", "web", "-i", "2", "--wait-ready", "--listen-timeout", "10m", "--",
+                      "python3", script.string()});
+    EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+    EXPECT_THAT(r.err, HasSubstr("not ready within 2s"));
+    EXPECT_THAT(r.err, HasSubstr("web: instance 1 (pid "));
+    EXPECT_THAT(r.err, Not(HasSubstr("instance 0")));
+    EXPECT_THAT(r.out, Not(HasSubstr("Started")));
+    EXPECT_TRUE(online("web")) << "the app keeps running";
+}
+
+// As `pm2 start ecosystem.config.js` waits for the ready message of apps with wait_ready.
+TEST_F(PmctlCliTest, StartFileWaitsForItsWaitReadyApps) {
+    auto script = write_script("ready.py", readiness_script(0, 1));
+    auto file = h.dir() / "apps.toml";
+    write_text_file(file, "[[app]]\nname = \"plain\"\ncommand = \"sleep 1000\"\n\n"
+                          "[[app]]\nname = \"gated\"\ncommand = [\"python3\", \"" + script.string() + "\"]\n"
+                          "instances = 2\nwait_ready = true\nlisten_timeout = \"10m\"\n");
+    auto r = h.pmctl({"--timeout", "2s", "start", file.string()});
+    EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+    EXPECT_THAT(r.err, HasSubstr("gated: instance 1 (pid "));
+    EXPECT_THAT(r.err, Not(HasSubstr("plain")));
+}
+
+TEST_F(PmctlCliTest, StartWaitReadyOfAnAppThatErrorsExits1) {
+    auto r = h.pmctl({"start", "-n", "crash", "--wait-ready", "--max-restarts", "1", "--min-uptime", "10s", "--", "sh", "-c",
+                      "exit 7"});
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_THAT(r.err, HasSubstr("app 'crash' is errored and will not become ready"));
 }
 
 }  // namespace
