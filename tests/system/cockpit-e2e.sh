@@ -54,7 +54,7 @@ command -v systemd-nspawn >/dev/null || need_pkgs+=(systemd-container)
 command -v nsenter >/dev/null || need_pkgs+=(util-linux)
 command -v chromium >/dev/null || need_pkgs+=(chromium)
 command -v chromedriver >/dev/null || need_pkgs+=(chromium-driver)
-python3 -c 'import selenium' 2>/dev/null || need_pkgs+=(python3-selenium)
+/usr/bin/python3 -c 'import selenium' 2>/dev/null || need_pkgs+=(python3-selenium)
 if [[ ${#need_pkgs[@]} -gt 0 ]]; then
   say "installing ${need_pkgs[*]}"
   apt-get update -qq >/dev/null 2>&1
@@ -205,7 +205,7 @@ helper=$(mktemp /tmp/pmd-cockpit-cx.XXXXXX)
 printf '#!/bin/sh\nexec nsenter -t %s -a env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"\n' "$leader" >"$helper"
 chmod +x "$helper"
 browser() {
-  python3 "$REPO/tests/system/cockpit_browser.py" --url "https://127.0.0.1:$PORT" --cx "$helper" "$@"
+  /usr/bin/python3 "$REPO/tests/system/cockpit_browser.py" --url "https://127.0.0.1:$PORT" --cx "$helper" "$@"
 }
 check "admin: login, table, stop button, pmctl ls agrees, killed instance comes back" \
   browser --user e2eadmin --password admin-pw-1 --scenario admin

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Drives the Cockpit page of pmd in headless Chromium (Selenium + chromedriver), for
 tests/system/cockpit-e2e.sh: logs in to cockpit-ws as a user, opens "Processes (pmd)" from
 Cockpit's menu and plays one scenario. Every wait is for a condition with a deadline; pmctl
