@@ -229,6 +229,16 @@ def scenario_detail(p, cx):
         int(e.text.rsplit(",", 1)[-1].split()[0]) >= 3 for e in p.d.find_elements(By.CSS_SELECTOR, "[data-legend]") if e.text))
     step("the plot gets 1 Hz samples")
 
+    # Import of an app file: the browser's file goes to the login's home, pmd starts it.
+    toml = os.path.join(p.profile, "imported.toml")
+    with open(toml, "w") as f:
+        f.write('[[app]]\nname = "imported"\ncommand = ["/bin/sleep", "7020"]\n')
+    p.d.find_element(By.ID, "pmd-add-toggle").click()
+    p.d.find_element(By.ID, "pmd-import").send_keys(toml)
+    until("pmctl ls to show the imported app", lambda: "imported" in pmctl_apps(cx), 60)
+    p.wait("imported in the table", lambda: (p.row("imported", 0) or {}).get("state") == "online")
+    step("importing imported.toml started its app")
+
 
 def scenario_user(p, cx):
     p.wait("mine in the table", lambda: (p.row("mine", 0) or {}).get("state") == "online")
