@@ -27,9 +27,11 @@ NAME=pmd-cockpit-$$
 ROOT=/var/tmp/pmd-e2e/$NAME
 LOG=$(mktemp /tmp/pmd-cockpit-e2e.XXXXXX.log)
 PACKAGES="systemd,systemd-sysv,dbus,libpam-systemd,ca-certificates,procps,polkitd,
-libsdbus-c++1,libspdlog1.10,libfmt9,libtomlplusplus3,libyaml-cpp0.7,
-cockpit-ws,cockpit-bridge,cockpit-system,passwd,login"
+libsdbus-c++1,libspdlog1.10,libfmt9,libtomlplusplus3,libyaml-cpp0.7,passwd,login"
 PACKAGES=${PACKAGES//[[:space:]]/}
+# Installed by apt in the new root afterwards: debootstrap's own ordering fails to configure
+# their dependencies (dconf-service).
+COCKPIT_PACKAGES="cockpit-ws cockpit-bridge cockpit-system"
 
 deb="" cdeb="" keep=0 prepare=0
 while [[ $# -gt 0 ]]; do
@@ -68,7 +70,7 @@ leader="" nspawn_pid=""
 
 rootfs_tarball() {
   local key tar tmp
-  key=$(echo "$PACKAGES cockpit-rootfs-v1" | sha256sum | cut -c1-12)   # bump vN when the recipe changes
+  key=$(echo "$PACKAGES $COCKPIT_PACKAGES cockpit-rootfs-v2" | sha256sum | cut -c1-12)   # bump vN when the recipe changes
   tar=$CACHE/bookworm-cockpit-$key.tar
   if [[ ! -f $tar ]]; then
     mkdir -p "$CACHE"
@@ -77,6 +79,17 @@ rootfs_tarball() {
     if ! debootstrap --variant=minbase --include="$PACKAGES" bookworm "$tmp/root" >"$tmp/log" 2>&1; then
       tail -20 "$tmp/log" >&2; rm -rf "$tmp"; die "debootstrap failed"
     fi
+    printf '#!/bin/sh\nexit 101\n' >"$tmp/root/usr/sbin/policy-rc.d"; chmod +x "$tmp/root/usr/sbin/policy-rc.d"
+    mount -t proc proc "$tmp/root/proc"
+    # shellcheck disable=SC2086
+    chroot "$tmp/root" apt-get update >>"$tmp/log" 2>&1
+    chroot "$tmp/root" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      $COCKPIT_PACKAGES >>"$tmp/log" 2>&1
+    local rc=$?
+    umount "$tmp/root/proc"
+    rm -f "$tmp/root/usr/sbin/policy-rc.d"
+    chroot "$tmp/root" apt-get clean
+    if [[ $rc != 0 ]]; then tail -20 "$tmp/log" >&2; rm -rf "$tmp"; die "apt-get install $COCKPIT_PACKAGES in the rootfs failed"; fi
     echo pmd-cockpit-test >"$tmp/root/etc/hostname"
     tar -C "$tmp/root" -cf "$tar.part" . && mv "$tar.part" "$tar"
     rm -rf "$tmp"
