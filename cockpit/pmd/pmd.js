@@ -357,8 +357,10 @@
         return { box: el("div", { class: "pmd-log" }, [head, pre]), pre };
     }
 
+    /* Log files are read with the login's rights, or root's when the login has turned on
+     * Cockpit's administrative access (superuser "try"). */
     function follow(argv, pre) {
-        const proc = cockpit.spawn(argv, { err: "message" });
+        const proc = cockpit.spawn(argv, { err: "message", superuser: "try" });
         proc.stream(data => {
             const atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
             pre.append(document.createTextNode(data));
@@ -376,7 +378,7 @@
     }
 
     function downloadFile(path) {
-        cockpit.file(path, { binary: true, max_read_size: 256 * 1024 * 1024 }).read()
+        cockpit.file(path, { binary: true, max_read_size: 256 * 1024 * 1024, superuser: "try" }).read()
                 .then(data => {
                     const blob = new Blob([data || new Uint8Array()], { type: "text/plain" });
                     const a = el("a", { href: URL.createObjectURL(blob), download: path.split("/").pop() });
@@ -402,7 +404,9 @@
                                 (instance >= 0 ? " #" + instance : "") + " — " + path;
                             const pane = logPane(title, stream === "err", () => downloadFile(path));
                             box.append(pane.box);
-                            follow(["tail", "-n", "200", "-F", path], pane.pre);
+                            // --follow=name without --retry: a file the login may not read is
+                            // an error shown in the pane, not a silent wait; rotation is followed.
+                            follow(["tail", "-n", "200", "--follow=name", path], pane.pre);
                         }
                     } else if ((p.LogSinks || []).includes("journal")) {
                         // Journal fields of pmd: PMD_APP, PRIORITY 3 for stderr, 6 for stdout.

@@ -151,7 +151,8 @@ def scenario_admin(p, cx):
 
     p.click("stop", "worker")
     until("pmctl ls to show worker stopped", lambda: pmctl_apps(cx)["worker"]["state"] == "stopped")
-    p.wait("worker stopped in the table", lambda: (p.row("worker") or {}).get("state") == "stopped")
+    # A stopped app keeps its instance rows (state stopped, no pid).
+    p.wait("worker stopped in the table", lambda: (p.row("worker", 0) or {}).get("state") == "stopped")
     step("Stop on worker: pmctl ls says stopped, and so does the table")
 
     old = p.row("web", 0)
@@ -248,7 +249,7 @@ def scenario_user(p, cx):
     step("e2euser sees only mine")
     p.click("stop", "mine")
     until("pmctl ls to show mine stopped", lambda: pmctl_apps(cx)["mine"]["state"] == "stopped")
-    p.wait("mine stopped in the table", lambda: (p.row("mine") or {}).get("state") == "stopped")
+    p.wait("mine stopped in the table", lambda: (p.row("mine", 0) or {}).get("state") == "stopped")
     step("e2euser stopped mine with the button; pmctl ls agrees")
 
     # Shown every app (pmd lets anyone read), a stop of another's app is refused by pmd.
