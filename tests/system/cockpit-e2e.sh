@@ -211,6 +211,8 @@ cx pmctl start -n mine --user e2euser --cwd /tmp -- /bin/sleep 7003 >/dev/null
 cx pmctl start -n talker -- sh -c 'echo hello-out; echo hello-err >&2; i=0; while :; do i=$((i+1)); echo tick $i; sleep 1; done' >/dev/null
 started() { local a; for a in web worker mine talker; do cx pmctl describe "$a" >/dev/null || return 1; done; }
 check "pmctl started web, worker, mine and talker" started
+logs_group() { local g; g=$(cx stat -c %G /var/log/pmd/talker-out.log); echo "group of talker-out.log: $g"; [[ $g == pmd ]]; }
+check "app log files belong to group pmd (the admin group reads them)" logs_group
 
 # The browser part: a Python/Selenium driver on the host; it calls back into this script
 # (as "$0 --cx ...") for pmctl, through the helper below.
