@@ -220,7 +220,7 @@ helper=$(mktemp /tmp/pmd-cockpit-cx.XXXXXX)
 printf '#!/bin/sh\nexec nsenter -t %s -a env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"\n' "$leader" >"$helper"
 chmod +x "$helper"
 browser() {
-  /usr/bin/python3 "$REPO/tests/system/cockpit_browser.py" --url "https://127.0.0.1:$PORT" --cx "$helper" "$@"
+  /usr/bin/python3 -B "$REPO/tests/system/cockpit_browser.py" --url "https://127.0.0.1:$PORT" --cx "$helper" "$@"
 }
 check "admin: login, table, stop button, pmctl ls agrees, killed instance comes back" \
   browser --user e2eadmin --password admin-pw-1 --scenario admin
