@@ -5,9 +5,9 @@
 #
 # Copies the sources (tracked and new files, not build directories) to a temporary
 # directory, puts packaging/debian there as debian/, runs `dpkg-buildpackage -us -uc -b`
-# and moves the .deb, .buildinfo and .changes to OUTDIR. The path of the .deb is the last
-# line printed. DEB_BUILD_OPTIONS passes through (default "parallel=<nproc>"; add nocheck
-# to skip the unit tests). --install-deps installs the build dependencies with apt-get
+# and moves the .debs (pmd, cockpit-pmd), .buildinfo and .changes to OUTDIR. The path of
+# pmd's .deb is the last line printed; cockpit-pmd's is beside it. DEB_BUILD_OPTIONS passes
+# through (default "parallel=<nproc>"; add nocheck to skip the unit tests). --install-deps installs the build dependencies with apt-get
 # first; --lintian runs lintian on the result and fails on errors.
 set -euo pipefail
 
@@ -57,7 +57,7 @@ export DEB_BUILD_OPTIONS=${DEB_BUILD_OPTIONS:-parallel=$(nproc)}
 }
 
 shopt -s nullglob
-files=("$work"/pmd_*.deb "$work"/pmd-dbgsym_*.deb "$work"/pmd_*.buildinfo "$work"/pmd_*.changes)
+files=("$work"/pmd_*.deb "$work"/pmd-dbgsym_*.deb "$work"/cockpit-pmd_*.deb "$work"/pmd_*.buildinfo "$work"/pmd_*.changes)
 cp -f "${files[@]}" "$out"/
 debs=("$work"/pmd_*.deb) changes=("$work"/pmd_*.changes)
 deb=$out/${debs[0]##*/}

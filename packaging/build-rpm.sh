@@ -5,7 +5,8 @@
 #
 # Makes pmd-<version>.tar.gz from HEAD with `git archive` (--worktree: from the working
 # tree, tracked and new files), runs `rpmbuild -bb packaging/rpm/pmd.spec` with _topdir in
-# a temporary directory, and copies the rpm to OUTDIR; its path is the last line printed.
+# a temporary directory, and copies the rpms (pmd, cockpit-pmd) to OUTDIR; pmd's path is the
+# last line printed.
 # On Debian (rpm without an rpm database of build dependencies) it passes --nodeps and
 # builds no debuginfo package: the build dependencies are the Debian ones instead.
 set -euo pipefail
@@ -50,5 +51,5 @@ rpmbuild -bb "${args[@]}" "$repo/packaging/rpm/pmd.spec" >"$top/build.log" 2>&1 
   exit 1
 }
 rpms=("$top"/RPMS/*/pmd-"$version"-*.rpm)
-cp -f "${rpms[@]}" "$out"/
+cp -f "${rpms[@]}" "$top"/RPMS/*/cockpit-pmd-"$version"-*.rpm "$out"/
 echo "$out/${rpms[0]##*/}"

@@ -1,0 +1,295 @@
+#!/usr/bin/python3
+"""Drives the Cockpit page of pmd in headless Chromium (Selenium + chromedriver), for
+tests/system/cockpit-e2e.sh: logs in to cockpit-ws as a user, opens "Processes (pmd)" from
+Cockpit's menu and plays one scenario. Every wait is for a condition with a deadline; pmctl
+runs in the container through the --cx helper (nsenter). Exits 0 when the scenario holds,
+1 with what was seen when it does not.
+
+  cockpit_browser.py --url https://127.0.0.1:PORT --cx HELPER --user U --password P
+                     --scenario admin|detail|user
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+DEADLINE = 30  # seconds for any one condition
+
+
+class Failure(Exception):
+    pass
+
+
+def step(msg):
+    print("  - " + msg, flush=True)
+
+
+class Page:
+    def __init__(self, args):
+        self.args = args
+        self.profile = tempfile.mkdtemp(prefix="pmd-chromium-")
+        opts = webdriver.ChromeOptions()
+        for a in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--no-first-run", "--ignore-certificate-errors", "--window-size=1600,1200",
+                  "--user-data-dir=" + self.profile]:
+            opts.add_argument(a)
+        opts.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+        service = Service(shutil.which("chromedriver") or "/usr/bin/chromedriver")
+        self.d = webdriver.Chrome(service=service, options=opts)
+        self.d.set_page_load_timeout(60)
+
+    def close(self):
+        try:
+            self.d.quit()
+        finally:
+            shutil.rmtree(self.profile, ignore_errors=True)
+
+    def wait(self, what, cond, timeout=DEADLINE):
+        last = [None]
+
+        def probe(_):
+            try:
+                v = cond()
+                last[0] = v
+                return v
+            except (StaleElementReferenceException, WebDriverException):
+                return False
+        try:
+            return WebDriverWait(self.d, timeout, poll_frequency=0.2).until(probe)
+        except Exception:
+            raise Failure("timed out after %ss waiting for %s (last: %r); page error: %r"
+                          % (timeout, what, last[0], self.error_text()))
+
+    def error_text(self):
+        try:
+            e = self.d.find_element(By.ID, "pmd-error")
+            return e.text if e.is_displayed() else ""
+        except WebDriverException:
+            return None
+
+    def login(self):
+        self.d.get(self.args.url + "/")
+        self.wait("the login form", lambda: self.d.find_element(By.ID, "login-user-input").is_displayed())
+        self.d.find_element(By.ID, "login-user-input").send_keys(self.args.user)
+        self.d.find_element(By.ID, "login-password-input").send_keys(self.args.password)
+        self.d.find_element(By.ID, "login-button").click()
+        step("logged in as " + self.args.user)
+
+    def open_from_menu(self):
+        link = self.wait('"Processes (pmd)" in Cockpit\'s menu', lambda: next(
+            (a for a in self.d.find_elements(By.CSS_SELECTOR, "a") if a.text.strip() == "Processes (pmd)"), None), 60)
+        link.click()
+        frame = self.wait("the page's frame", lambda: self.d.find_element(By.CSS_SELECTOR, "iframe[name$='/pmd']"))
+        self.d.switch_to.frame(frame)
+        self.wait("the page's table", lambda: self.d.find_element(By.ID, "pmd-table"))
+        step("opened Processes (pmd) from the menu")
+
+    def rows(self):
+        out = []
+        for tr in self.d.find_elements(By.CSS_SELECTOR, "#pmd-rows tr"):
+            out.append({"app": tr.get_attribute("data-app"), "instance": tr.get_attribute("data-instance"),
+                        "state": tr.get_attribute("data-state"), "pid": int(tr.get_attribute("data-pid") or 0),
+                        "restarts": tr.find_element(By.CSS_SELECTOR, ".restarts").text})
+        return out
+
+    def row(self, app, instance=""):
+        for r in self.rows():
+            if r["app"] == app and r["instance"] == str(instance):
+                return r
+        return None
+
+    def click(self, action, app):
+        b = self.wait("the %s button of %s" % (action, app), lambda: self.d.find_element(
+            By.CSS_SELECTOR, 'button[data-action="%s"][data-app="%s"]' % (action, app)))
+        b.click()
+
+
+def pmctl_apps(cx):
+    out = subprocess.run([cx, "pmctl", "ls", "--json"], capture_output=True, text=True, timeout=30)
+    if out.returncode != 0:
+        raise Failure("pmctl ls --json failed: " + out.stderr)
+    data = json.loads(out.stdout)
+    return {a["name"]: a for a in (data if isinstance(data, list) else data.get("apps", []))}
+
+
+def until(what, cond, timeout=DEADLINE):
+    end = time.monotonic() + timeout
+    last = None
+    while True:
+        last = cond()
+        if last:
+            return last
+        if time.monotonic() > end:
+            raise Failure("timed out after %ss waiting for %s" % (timeout, what))
+        time.sleep(0.2)
+
+
+def scenario_admin(p, cx):
+    for app, inst in [("web", 0), ("web", 1), ("worker", 0), ("mine", 0)]:
+        p.wait("%s #%s online in the table" % (app, inst),
+               lambda: (p.row(app, inst) or {}).get("state") == "online")
+    step("the table shows web #0, web #1, worker, mine online, as pmctl started them")
+
+    # The table's pids are pmctl's.
+    apps = pmctl_apps(cx)
+    want = sorted(i["pid"] for i in apps["web"]["instances"])
+    got = sorted(r["pid"] for r in p.rows() if r["app"] == "web")
+    if want != got:
+        raise Failure("web's pids: pmctl %s, page %s" % (want, got))
+    step("web's pids in the table are pmctl's: %s" % got)
+
+    p.click("stop", "worker")
+    until("pmctl ls to show worker stopped", lambda: pmctl_apps(cx)["worker"]["state"] == "stopped")
+    # A stopped app keeps its instance rows (state stopped, no pid).
+    p.wait("worker stopped in the table", lambda: (p.row("worker", 0) or {}).get("state") == "stopped")
+    step("Stop on worker: pmctl ls says stopped, and so does the table")
+
+    old = p.row("web", 0)
+    subprocess.run([cx, "kill", "-9", str(old["pid"])], check=True)
+    new = p.wait("web #0 back online with a new pid", lambda: (lambda r: r if r and r["state"] == "online"
+                                                              and r["pid"] not in (0, old["pid"]) else None)(p.row("web", 0)))
+    if int(new["restarts"]) <= int(old["restarts"]):
+        raise Failure("restarts of web #0 went from %s to %s" % (old["restarts"], new["restarts"]))
+    pm = [i["pid"] for i in pmctl_apps(cx)["web"]["instances"] if i["index"] == 0]
+    if pm != [new["pid"]]:
+        raise Failure("web #0 after kill -9: page pid %s, pmctl %s" % (new["pid"], pm))
+    step("kill -9 of web #0 (pid %d): back in the table as pid %d, restarts %s -> %s, pmctl agrees"
+         % (old["pid"], new["pid"], old["restarts"], new["restarts"]))
+
+    p.click("start", "worker")
+    p.wait("worker online again", lambda: (p.row("worker", 0) or {}).get("state") == "online")
+    step("Start on the stopped worker: online again")
+
+    # Sorting and the filter box.
+    p.d.find_element(By.CSS_SELECTOR, 'th[data-sort="pid"]').click()
+    pids = [r["pid"] for r in p.rows()]
+    if pids != sorted(pids):
+        raise Failure("sorted by pid, the table shows %s" % pids)
+    box = p.d.find_element(By.ID, "pmd-filter")
+    box.send_keys("work")
+    p.wait("only worker after filtering 'work'", lambda: {r["app"] for r in p.rows()} == {"worker"})
+    box.clear()
+    box.send_keys(" ")
+    step("sorting by pid and the filter box")
+
+    # A refused request shows pmd's own words: scale to a number pmd refuses.
+    scale = p.d.find_element(By.CSS_SELECTOR, 'input[data-scale="worker"]')
+    scale.clear()
+    scale.send_keys("100000")
+    p.click("scale", "worker")
+    msg = p.wait("pmd's error for scaling to 100000 (naming its limit, 1024)", lambda: "1024" in (p.error_text() or "") and p.error_text())
+    step("scale worker 100000 refused, the page says: " + msg.splitlines()[0])
+
+    # The add form.
+    p.d.find_element(By.ID, "pmd-add-toggle").click()
+    form = p.d.find_element(By.ID, "pmd-add-form")
+    form.find_element(By.NAME, "name").send_keys("formapp")
+    form.find_element(By.NAME, "command").send_keys("/bin/sleep 7010")
+    form.find_element(By.NAME, "instances").send_keys("2")
+    p.d.find_element(By.ID, "pmd-add-submit").click()
+    until("pmctl ls to show formapp with 2 instances",
+          lambda: len(pmctl_apps(cx).get("formapp", {}).get("instances", [])) == 2)
+    p.wait("formapp in the table", lambda: (p.row("formapp", 1) or {}).get("state") == "online")
+    step("the add form started formapp with 2 instances")
+
+    # Delete asks twice.
+    p.click("delete", "formapp")
+    p.click("delete", "formapp")
+    until("formapp gone from pmctl ls", lambda: "formapp" not in pmctl_apps(cx))
+    p.wait("formapp gone from the table", lambda: p.row("formapp", 0) is None and p.row("formapp") is None)
+    step("Delete (twice) removed formapp")
+
+
+def scenario_detail(p, cx):
+    p.wait("talker in the table", lambda: (p.row("talker", 0) or {}).get("state") == "online")
+    p.d.find_element(By.CSS_SELECTOR, 'a[data-open="talker"]').click()
+    p.wait("talker's page", lambda: p.d.find_element(By.ID, "pmd-detail").is_displayed())
+    p.wait("its cgroup", lambda: "talker.app" in p.d.find_element(By.ID, "pmd-detail-facts").text)
+    p.wait("its spec", lambda: '"name": "talker"' in p.d.find_element(By.ID, "pmd-detail-spec").text)
+    step("talker's page: cgroup and spec")
+    out = p.wait("stdout lines", lambda: p.d.find_element(By.CSS_SELECTOR, 'pre[data-stream="out"]').text)
+    p.wait("hello-out in stdout", lambda: "hello-out" in p.d.find_element(By.CSS_SELECTOR, 'pre[data-stream="out"]').text)
+    p.wait("hello-err in stderr", lambda: "hello-err" in p.d.find_element(By.CSS_SELECTOR, 'pre[data-stream="err"]').text)
+    if "hello-err" in p.d.find_element(By.CSS_SELECTOR, 'pre[data-stream="out"]').text:
+        raise Failure("stderr's line is in the stdout pane: " + out)
+    step("stdout and stderr apart, followed live")
+    n0 = p.d.find_element(By.CSS_SELECTOR, 'pre[data-stream="out"]').text.count("tick")
+    p.wait("a new line followed", lambda: p.d.find_element(By.CSS_SELECTOR, 'pre[data-stream="out"]').text.count("tick") > n0)
+    p.wait("3 figures samples in the plot", lambda: any(
+        int(e.text.rsplit(",", 1)[-1].split()[0]) >= 3 for e in p.d.find_elements(By.CSS_SELECTOR, "[data-legend]") if e.text))
+    step("the plot gets 1 Hz samples")
+
+    # Import of an app file: the browser's file goes to the login's home, pmd starts it.
+    toml = os.path.join(p.profile, "imported.toml")
+    with open(toml, "w") as f:
+        f.write('[[app]]\nname = "imported"\ncommand = ["/bin/sleep", "7020"]\n')
+    p.d.find_element(By.ID, "pmd-add-toggle").click()
+    p.d.find_element(By.ID, "pmd-import").send_keys(toml)
+    until("pmctl ls to show the imported app", lambda: "imported" in pmctl_apps(cx), 60)
+    p.wait("imported in the table", lambda: (p.row("imported", 0) or {}).get("state") == "online")
+    step("importing imported.toml started its app")
+
+
+def scenario_user(p, cx):
+    p.wait("mine in the table", lambda: (p.row("mine", 0) or {}).get("state") == "online")
+    others = {r["app"] for r in p.rows()} - {"mine"}
+    if others:
+        raise Failure("an unprivileged login sees other users' apps: %s" % sorted(others))
+    step("e2euser sees only mine")
+    p.click("stop", "mine")
+    until("pmctl ls to show mine stopped", lambda: pmctl_apps(cx)["mine"]["state"] == "stopped")
+    p.wait("mine stopped in the table", lambda: (p.row("mine", 0) or {}).get("state") == "stopped")
+    step("e2euser stopped mine with the button; pmctl ls agrees")
+
+    # Shown every app (pmd lets anyone read), a stop of another's app is refused by pmd.
+    p.d.find_element(By.ID, "pmd-all").click()
+    p.wait("web shown with every user's apps", lambda: p.row("web", 0) is not None)
+    p.click("stop", "web")
+    msg = p.wait("pmd's refusal", lambda: p.error_text())
+    if pmctl_apps(cx)["web"]["state"] != "online":
+        raise Failure("e2euser's stop of web was not refused")
+    step("e2euser's stop of web is refused, the page says: " + msg.splitlines()[0])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--url", required=True)
+    ap.add_argument("--cx", required=True)
+    ap.add_argument("--user", required=True)
+    ap.add_argument("--password", required=True)
+    ap.add_argument("--scenario", choices=["admin", "detail", "user"], required=True)
+    args = ap.parse_args()
+    p = Page(args)
+    try:
+        p.login()
+        p.open_from_menu()
+        {"admin": scenario_admin, "detail": scenario_detail, "user": scenario_user}[args.scenario](p, args.cx)
+        return 0
+    except Failure as e:
+        print("FAILED: %s" % e, flush=True)
+        try:
+            shot = "/tmp/pmd-cockpit-%s-%d.png" % (args.scenario, os.getpid())
+            p.d.save_screenshot(shot)
+            print("screenshot: " + shot)
+            p.d.switch_to.default_content()
+            print("frame url: " + p.d.current_url)
+        except WebDriverException:
+            pass
+        return 1
+    finally:
+        p.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
