@@ -31,7 +31,7 @@ TEST(EcosystemImport, ConvertsWhatMapsAndListsWhatDoesNot) {
     auto result = import_ecosystem_json(read_text_file(kTestData / "ecosystem.json"));
     EXPECT_THAT(result.notes, Contains("not converted: apps[1].vizion (no equivalent in pmd)"));
     EXPECT_THAT(result.notes, Contains("changed: apps[1].instances = -1 (CPUs minus 1) became \"max\""));
-    EXPECT_THAT(result.notes, Contains(HasSubstr("needs a fix: line 37:16: field 'kill_timeout'")));
+    EXPECT_THAT(result.notes, Contains(HasSubstr("needs a fix: line 38:16: field 'kill_timeout'")));
     EXPECT_THAT(result.notes, Contains(HasSubstr("field 'kill_timeout'")));
     for (const auto& note : result.notes) EXPECT_THAT(result.toml, HasSubstr("# " + note + "\n"));
 
