@@ -1,14 +1,26 @@
 #!/usr/bin/env python3
-"""A pmd cluster worker in Python (stdlib only).
+"""A pmd cluster worker in Python (stdlib only), for either way pmd shares a port.
 
-pmd binds the listening socket once and passes it as fd 3 (LISTEN_FDS=1), so every instance
-accepts from the same socket and a rolling reload never refuses a connection. The worker says
-READY=1 on NOTIFY_SOCKET once it serves (start pmd with --wait-ready) and drains on SIGTERM:
-it stops accepting, finishes the request in hand and exits 0; queued connections stay in the
-shared socket for the other instances.
+With `listen` (LISTEN_FDS=1), pmd binds the socket once and passes it as fd 3; the worker
+says READY=1 on NOTIFY_SOCKET once it serves (start it with --wait-ready):
 
     pmctl start -n pyweb -i 4 --listen tcp:127.0.0.1:8080 --wait-ready -- python3 examples/cluster/app.py
-    pmctl reload pyweb
+
+Without it, the worker binds HOST:PORT itself as any server does; under exec_mode = "cluster"
+pmd hands every instance the one socket the first one bound, and an instance is ready when it
+listens:
+
+    [[app]]
+    name = "pyweb"
+    command = ["python3", "examples/cluster/app.py"]
+    instances = 4
+    exec_mode = "cluster"
+    env = {PORT = "8080"}
+
+Either way every instance accepts from the same socket, and on SIGTERM or SIGINT (PM2's stop
+signal) it drains: it stops accepting, finishes the request in hand and exits 0, while queued
+connections stay in the shared socket for the other instances. Each answer names the instance
+and its pid.
 """
 import os
 import signal
@@ -46,11 +58,22 @@ class InheritedServer(HTTPServer):
 
 
 def main():
-    if os.environ.get("LISTEN_PID") != str(os.getpid()) or os.environ.get("LISTEN_FDS") != "1":
-        raise SystemExit("expected one socket from pmd (start with --listen tcp:HOST:PORT)")
-    server = InheritedServer()
-    signal.signal(signal.SIGTERM, lambda *_: setattr(server, "draining", True) or server.socket.close())
-    notify("READY=1\nSTATUS=serving")
+    inherited = os.environ.get("LISTEN_PID") == str(os.getpid()) and os.environ.get("LISTEN_FDS") == "1"
+    if inherited:
+        server = InheritedServer()
+    elif "PORT" in os.environ:
+        server = HTTPServer((os.environ.get("HOST", "0.0.0.0"), int(os.environ["PORT"])), Handler)
+    else:
+        raise SystemExit("expected a socket from pmd (--listen tcp:HOST:PORT) or PORT to bind")
+
+    def drain(*_):
+        server.draining = True
+        server.socket.close()
+
+    signal.signal(signal.SIGTERM, drain)
+    signal.signal(signal.SIGINT, drain)
+    if inherited:
+        notify("READY=1\nSTATUS=serving")
     while not getattr(server, "draining", False):
         try:
             server.handle_request()

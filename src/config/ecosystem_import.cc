@@ -78,6 +78,11 @@ public:
                 if (emitted_.insert(key).second)
                     lines_.push_back(std::string(key) + " = \"/dev/null\"  # PM2's disable_logs = true");
         }
+        // PM2 stops every app with SIGINT (its KILL_SIGNAL; no per-app key), and its graceful-stop
+        // guide has apps finish their requests on SIGINT; pmd's own default is SIGTERM.
+        lines_.push_back("stop_signal = \"SIGINT\"  # PM2's stop signal");
+        if (!resolved.contains("exec_mode") && pm2_default_cluster(resolved))
+            lines_.push_back("exec_mode = \"cluster\"  # PM2's mode for a Node app with instances");
         if (port_) env_["env"].insert_or_assign("PORT", *port_);  // PM2 sets env.PORT from port
         if (launch_.interpreter.find("python") != std::string::npos)
             env_["env"].insert_or_assign("PYTHONUNBUFFERED", "1");  // as PM2 does for Python apps
@@ -89,6 +94,25 @@ public:
 private:
     static inline const std::set<std::string> kCommandKeys = {"name", "script", "interpreter", "node_args", "args",
                                                               "cwd"};
+
+    bool interpreter_is_node() const {
+        std::string base = std::filesystem::path(launch_.interpreter).filename().string();
+        return base.ends_with("node") || base.ends_with("bun");
+    }
+    // An interpreter pmd does not give PM2's IPC channel (god/ decides by the executable's name).
+    bool runs_without_node() const { return launch_.kind == Pm2Launch::Kind::Interpreted && !interpreter_is_node(); }
+
+    // PM2 (Common.sink.determineExecMode) runs a Node or Bun app in cluster mode when the file
+    // gives `instances` (any count, "max" included) and no exec_mode.
+    bool pm2_default_cluster(const Json& app) const {
+        if (launch_.kind != Pm2Launch::Kind::Interpreted || !app.contains("instances")) return false;
+        const Json& n = app.at("instances");
+        // Numbers as PM2 compares them (>= 1, 0, -1); a string is parseInt()ed first, "max" is 0.
+        double count = n.is_number() ? n.get<double>()
+                       : n.is_string() ? std::atoi(n.get<std::string>().c_str())
+                                       : -2;
+        return (count >= 1 || count == 0 || count == -1) && interpreter_is_node();
+    }
 
     void note(const std::string& key, const std::string& why) {
         notes_.push_back("not converted: " + where_ + "." + key + " (" + why + ")");
@@ -267,6 +291,13 @@ private:
         if (key == "watch" && v.is_string()) {
             lines_.push_back("watch = " + toml_string_array({v.get<std::string>()}));
             return;
+        }
+        if (key == "wait_ready" && v.is_boolean() && v.get<bool>() && runs_without_node()) {
+            // Only a Node app can process.send('ready'); PM2 goes on after listen_timeout
+            // without it, while pmd's wait_ready would count the missing message as a failure.
+            return changed("wait_ready = true was dropped: only Node apps send 'ready' (PM2 goes on after "
+                           "listen_timeout); the app is ready when it listens (cluster) or has stayed up "
+                           "listen_timeout");
         }
         if (key == "execute_command" || key == "username") return;  // PM2 itself overrides both
         auto mapped = pm2_key_in_pmd(key);

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <fstream>
 
 #include "base/error.h"
@@ -30,7 +31,7 @@ TEST(EcosystemImport, ConvertsWhatMapsAndListsWhatDoesNot) {
     auto result = import_ecosystem_json(read_text_file(kTestData / "ecosystem.json"));
     EXPECT_THAT(result.notes, Contains("not converted: apps[1].vizion (no equivalent in pmd)"));
     EXPECT_THAT(result.notes, Contains("changed: apps[1].instances = -1 (CPUs minus 1) became \"max\""));
-    EXPECT_THAT(result.notes, Contains(HasSubstr("needs a fix: line 37:16: field 'kill_timeout'")));
+    EXPECT_THAT(result.notes, Contains(HasSubstr("needs a fix: line 38:16: field 'kill_timeout'")));
     EXPECT_THAT(result.notes, Contains(HasSubstr("field 'kill_timeout'")));
     for (const auto& note : result.notes) EXPECT_THAT(result.toml, HasSubstr("# " + note + "\n"));
 
@@ -89,6 +90,42 @@ TEST(EcosystemImport, NeedsAFixNotesPointAtTheRightLine) {
 TEST(EcosystemImport, AcceptsABareArrayOrASingleApp) {
     EXPECT_EQ(apps_of(import_ecosystem_json(R"([{"name": "a", "script": "/bin/true"}])")).size(), 1u);
     EXPECT_EQ(apps_of(import_ecosystem_json(R"({"name": "a", "script": "/bin/true"})"))[0].name, "a");
+}
+
+// PM2 stops every app with SIGINT, and apps written for PM2 finish their requests on it.
+TEST(EcosystemImport, StopsWithPm2sSignal) {
+    auto apps = apps_of(import_ecosystem_json(R"([{"name": "a", "script": "/bin/true"}])"));
+    ASSERT_EQ(apps.size(), 1u);
+    EXPECT_EQ(apps[0].stop_signal, SIGINT);
+}
+
+// PM2 runs a Node app whose file gives instances, and no exec_mode, in cluster mode.
+TEST(EcosystemImport, NodeAppWithInstancesIsAClusterAsInPm2) {
+    auto apps = apps_of(import_ecosystem_json(R"([
+        {"name": "a", "script": "/srv/a.js", "instances": 4},
+        {"name": "b", "script": "/srv/b.js", "instances": "max"},
+        {"name": "c", "script": "/srv/c.js", "instances": 2, "exec_mode": "fork"},
+        {"name": "d", "script": "/srv/d.js"},
+        {"name": "e", "script": "/srv/e.py", "instances": 2}])"));
+    ASSERT_EQ(apps.size(), 5u);
+    EXPECT_EQ(apps[0].exec_mode, AppSpec::ExecMode::Cluster);
+    EXPECT_EQ(apps[1].exec_mode, AppSpec::ExecMode::Cluster);
+    EXPECT_EQ(apps[2].exec_mode, AppSpec::ExecMode::Fork);
+    EXPECT_EQ(apps[3].exec_mode, AppSpec::ExecMode::Fork);
+    EXPECT_EQ(apps[4].exec_mode, AppSpec::ExecMode::Fork);
+}
+
+// wait_ready waits for process.send('ready'), which only a Node app sends: PM2 goes on after
+// listen_timeout without it, so for other interpreters the import drops it and says so.
+TEST(EcosystemImport, WaitReadyIsKeptForNodeAppsOnly) {
+    auto result = import_ecosystem_json(R"([
+        {"name": "js", "script": "/srv/a.js", "wait_ready": true},
+        {"name": "py", "script": "/srv/a.py", "wait_ready": true}])");
+    auto apps = apps_of(result);
+    ASSERT_EQ(apps.size(), 2u);
+    EXPECT_TRUE(apps[0].wait_ready);
+    EXPECT_FALSE(apps[1].wait_ready);
+    EXPECT_THAT(result.notes, Contains(HasSubstr("changed: apps[1].wait_ready = true was dropped")));
 }
 
 TEST(EcosystemImport, RejectsWhatIsNotAnEcosystemFile) {

@@ -10,11 +10,13 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -28,6 +30,13 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
+// The pid an answer names: the test servers answer with their pid alone, examples/cluster/app.py
+// with "hello from instance N (pid P)".
+int32_t served_pid(const std::string& body) {
+    size_t at = body.find("(pid ");
+    return std::stoi(at == std::string::npos ? body : body.substr(at + 5));
+}
+
 class ClusterModeTest : public ClusterFixture {
 protected:
     VariantDict cluster_app(const std::string& name, std::vector<std::string> command, int instances) {
@@ -37,7 +46,7 @@ protected:
         s["cwd"] = sdbus::Variant(std::string(APPS_DIR));
         s["instances"] = sdbus::Variant(int64_t{instances});
         s["exec_mode"] = sdbus::Variant(std::string("cluster"));
-        s["env"] = sdbus::Variant(std::map<std::string, std::string>{{"PORT", std::to_string(port)}});
+        s["env"] = sdbus::Variant(std::map<std::string, std::string>{{"PORT", std::to_string(port)}, {"HOST", "127.0.0.1"}});
         // Ready must come from listen(), long before this.
         s["listen_timeout"] = sdbus::Variant(std::string("10m"));
         s["kill_timeout"] = sdbus::Variant(std::string("5s"));
@@ -57,12 +66,27 @@ protected:
             for (auto& c : clients) c.join();
             for (auto& b : bodies) {
                 EXPECT_FALSE(b.empty()) << "a request failed";
-                if (!b.empty()) seen.insert(std::stoi(b));
+                if (!b.empty()) seen.insert(served_pid(b));
             }
             return seen.size() >= want;
         }, 30s);
         for (int32_t pid : seen) EXPECT_TRUE(!main_pids || expected.count(pid)) << "pid " << pid << " is not an instance of " << name;
         return seen;
+    }
+
+    // Client loops against the port while `operation` runs: the requests answered and failed.
+    std::pair<int, int> under_load(const std::function<void()>& operation) {
+        std::atomic<bool> done{false};
+        std::atomic<int> ok{0}, failed{0};
+        std::vector<std::thread> load;
+        for (int t = 0; t < 4; ++t)
+            load.emplace_back([&] {
+                while (!done) (http_get(port).empty() ? failed : ok)++;
+            });
+        operation();
+        done = true;
+        for (auto& t : load) t.join();
+        return {ok.load(), failed.load()};
     }
 
     // Four instances of an unchanged server on one port: all online and ready (from their
@@ -83,7 +107,7 @@ TEST_F(ClusterModeTest, UnchangedNodeServerFourInstancesOnePort) {
 }
 
 TEST_F(ClusterModeTest, UnchangedPythonHttpServerFourInstancesOnePort) {
-    four_share_one_port("python", {"python3", "pid_server.py"});
+    four_share_one_port("python", {"python3", CLUSTER_EXAMPLE_PY});
 }
 
 // The command line of the issue: `pmctl start server.py -i 2 --cluster`, a Python http.server
@@ -145,26 +169,20 @@ TEST_F(ClusterModeTest, RollingReloadUnderLoadLosesNoRequest) {
     auto before = pids("web");
     ASSERT_FALSE(http_get(port).empty());
 
-    std::atomic<bool> done{false};
-    std::atomic<int> ok{0}, failed{0};
-    std::vector<std::thread> load;
-    for (int t = 0; t < 4; ++t)
-        load.emplace_back([&] {
-            while (!done) (http_get(port).empty() ? failed : ok)++;
-        });
-    auto r = h.pmctl({"reload", "web"});
-    r = r.exit_code == 0 ? h.pmctl({"reload", "web"}) : r;
-    done = true;
-    for (auto& t : load) t.join();
+    CommandResult r;
+    auto [ok, failed] = under_load([&] {
+        r = h.pmctl({"reload", "web"});
+        r = r.exit_code == 0 ? h.pmctl({"reload", "web"}) : r;
+    });
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(failed.load(), 0) << ok.load() << " requests served";
-    EXPECT_GT(ok.load(), 0);
+    EXPECT_EQ(failed, 0) << ok << " requests served";
+    EXPECT_GT(ok, 0);
     auto after = pids("web");
     ASSERT_EQ(after.size(), 4u);
     for (int32_t pid : before) EXPECT_FALSE(after.count(pid)) << "pid " << pid << " survived the reload";
     EXPECT_TRUE(all_ready("web", 4));
-    std::cout << "[ figures ] " << ok.load() << " requests served during two rolling reloads of 4 instances, "
-              << failed.load() << " failed\n";
+    std::cout << "[ figures ] " << ok << " requests served during two rolling reloads of 4 instances, " << failed
+              << " failed\n";
     EXPECT_EQ(serving_pids("web", 4).size(), 4u);
 }
 
@@ -277,6 +295,178 @@ TEST_F(ClusterModeTest, NonRootAppAskingForPort80IsRefusedLikeTheKernel) {
         return text.find("bind:") != std::string::npos || text.find("bound") != std::string::npos;
     }, 30s));
     EXPECT_THAT(text, HasSubstr("bind: EACCES"));
+}
+
+// What a PM2 user does with the ecosystem file of an app they do not change: in the project's
+// directory, `pmctl import ecosystem.config.js > apps.toml`, then `pmctl start apps.toml`.
+class Pm2ClusterImport : public ClusterModeTest {
+protected:
+    void TearDown() override {
+        if (HasFailure()) std::cerr << "--- apps.toml ---\n" << file_text(project_ / "apps.toml");
+        ClusterModeTest::TearDown();
+    }
+
+    void import_and_start(const std::string& ecosystem) {
+        put_file(project_ / "ecosystem.config.js", ecosystem);
+        auto r = run_command({"sh", "-c", "cd '" + project_.string() + "' && " + PMCTL_BIN +
+                                              " import ecosystem.config.js > apps.toml"});
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        EXPECT_THAT(r.err, Not(HasSubstr("needs a fix")));
+        r = h.pmctl({"start", (project_ / "apps.toml").string()});
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+    }
+
+    // The instances of `name` in `pmctl ls --json`, and how many of them are online and ready.
+    std::pair<size_t, size_t> listed_ready(const std::string& name) {
+        auto r = h.pmctl({"ls", "--json"});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        for (const auto& a : nlohmann::json::parse(r.out)) {
+            if (a.at("name") != name) continue;
+            size_t ready = 0;
+            for (const auto& i : a.at("instances")) ready += i.at("state") == "online" && i.at("ready") == true;
+            return {a.at("instances").size(), ready};
+        }
+        return {0, 0};
+    }
+
+    bool listed_all_ready(const std::string& name, size_t count) {
+        return listed_ready(name) == std::pair<size_t, size_t>{count, count};
+    }
+
+    // Four instances serve on the one port: all of them answer, none restarted.
+    void four_serve(const std::string& name) {
+        auto seen = serving_pids(name, 4);
+        EXPECT_GT(seen.size(), 1u) << "requests reached one instance only";
+        EXPECT_EQ(seen.size(), 4u);
+        for (auto& i : h.instances(name)) EXPECT_EQ(field<uint32_t>(i, "restarts"), 0u);
+        EXPECT_TRUE(h.exits().empty());
+    }
+
+    // under_load, where every request must be answered; the figures add up for the report.
+    void lossless(const std::function<void()>& operation) {
+        auto [ok, failed] = under_load(operation);
+        EXPECT_EQ(failed, 0) << ok << " requests served";
+        EXPECT_GT(ok, 0);
+        served_ += ok;
+        failed_ += failed;
+    }
+
+    std::string port_text() const { return std::to_string(port); }
+
+    std::filesystem::path project_ = h.dir() / "project";
+    int served_ = 0, failed_ = 0;
+};
+
+// An unchanged Node cluster app as PM2 runs it: listen(process.env.PORT), process.send('ready')
+// once listening, and on SIGINT (PM2's stop signal, which the import keeps) it stops accepting,
+// finishes its requests and exits.
+constexpr const char* kPm2NodeApp =
+    "const http = require('http');\n"
+    "const server = http.createServer((req, res) => res.end(process.pid + '\\n'));\n"
+    "server.listen(process.env.PORT, () => process.send('ready'));\n"
+    "process.on('SIGINT', () => { console.log('draining ' + process.pid); server.close(() => process.exit(0)); });\n";
+
+// An ecosystem.config.js of one app in PM2's cluster mode with 4 instances and a listen_timeout
+// no test waits for; `keys` are the app's other keys, one per line.
+std::string cluster_ecosystem(const std::string& keys) {
+    return "module.exports = {\n  apps: [{\n    exec_mode: 'cluster',\n    instances: 4,\n"
+           "    listen_timeout: 600000,\n" + keys + "  }],\n};\n";
+}
+
+std::string pm2_node_ecosystem(const std::string& port) {
+    return cluster_ecosystem("    name: 'web',\n"
+                             "    script: 'server.js',\n"
+                             "    wait_ready: true,  // ready can only come from process.send('ready')\n"
+                             "    kill_timeout: 5000,\n"
+                             "    out_file: './out.log',\n"
+                             "    merge_logs: true,\n"
+                             "    env: { PORT: " + port + " },\n");
+}
+
+// The example Python server binding PORT itself (http.server).
+std::string python_keys(const std::string& port) {
+    return "    name: 'pyweb',\n"
+           "    script: '" + std::string(CLUSTER_EXAMPLE_PY) + "',\n"
+           "    env: { PORT: " + port + ", HOST: '127.0.0.1' },\n";
+}
+
+TEST_F(Pm2ClusterImport, NodeClusterAppFromItsEcosystemFileServesOnOnePort) {
+    put_file(project_ / "server.js", kPm2NodeApp);
+    import_and_start(pm2_node_ecosystem(port_text()));
+    ASSERT_TRUE(h.wait_until([&] { return listed_all_ready("web", 4); }, 30s)) << h.pmctl({"ls"}).out;
+    four_serve("web");
+}
+
+// Python's http.server and PHP's built-in server from their own ecosystem files. They never say
+// ready; in cluster mode an instance is ready when it has called listen(), as Node's are on
+// PM2's `listening` event, so with listen_timeout at 10 minutes all four are ready at once.
+TEST_F(Pm2ClusterImport, PythonHttpServerFromItsEcosystemFileIsReadyWhenListening) {
+    import_and_start(cluster_ecosystem(python_keys(port_text())));
+    ASSERT_TRUE(h.wait_until([&] { return listed_all_ready("pyweb", 4); }, 30s)) << h.pmctl({"ls"}).out;
+    four_serve("pyweb");
+}
+
+TEST_F(Pm2ClusterImport, PhpBuiltinServerFromItsEcosystemFileIsReadyWhenListening) {
+    if (std::system("php --version > /dev/null 2>&1") != 0) GTEST_SKIP() << "php-cli is not installed (scripts/install-deps)";
+    put_file(project_ / "index.php", file_text(PID_PHP));
+    import_and_start(cluster_ecosystem("    name: 'php',\n"
+                                       "    script: 'php',\n"
+                                       "    args: '-S 127.0.0.1:" + port_text() + " index.php',\n"));
+    ASSERT_TRUE(h.wait_until([&] { return listed_all_ready("php", 4); }, 30s)) << h.pmctl({"ls"}).out;
+    four_serve("php");
+}
+
+// A Python app's file may say wait_ready, but only Node apps can process.send('ready'); PM2
+// then goes on after listen_timeout. The import drops it (noted), so the instances are ready
+// when they listen, and a rolling reload goes on at their pace instead of failing.
+TEST_F(Pm2ClusterImport, WaitReadyOfAPythonAppBecomesReadyWhenListening) {
+    import_and_start(cluster_ecosystem(python_keys(port_text()) + "    wait_ready: true,\n"));
+    EXPECT_THAT(file_text(project_ / "apps.toml"), HasSubstr("wait_ready = true was dropped"));
+    ASSERT_TRUE(h.wait_until([&] { return listed_all_ready("pyweb", 4); }, 30s)) << h.pmctl({"ls"}).out;
+    four_serve("pyweb");
+    auto r = h.pmctl({"reload", "pyweb"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(listed_all_ready("pyweb", 4)) << h.pmctl({"ls"}).out;
+    EXPECT_EQ(serving_pids("pyweb", 4).size(), 4u);
+}
+
+// A reload, a scale up and a scale down of the imported Node app, each under a client loop:
+// no request fails, and every instance stopped drained on SIGINT (4 replaced, 6 scaled away).
+TEST_F(Pm2ClusterImport, ReloadAndScaleBothWaysUnderLoadLoseNoRequest) {
+    put_file(project_ / "server.js", kPm2NodeApp);
+    import_and_start(pm2_node_ecosystem(port_text()));
+    ASSERT_TRUE(h.wait_until([&] { return listed_all_ready("web", 4); }, 30s)) << h.pmctl({"ls"}).out;
+    auto before = pids("web");
+
+    lossless([&] {
+        auto r = h.pmctl({"reload", "web"});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+    });
+    auto after = pids("web");
+    for (int32_t pid : before) EXPECT_FALSE(after.count(pid)) << "pid " << pid << " survived the reload";
+
+    lossless([&] {
+        auto r = h.pmctl({"scale", "web", "8"});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        EXPECT_TRUE(h.wait_until([&] { return listed_all_ready("web", 8); }, 30s)) << h.pmctl({"ls"}).out;
+    });
+    lossless([&] {
+        auto r = h.pmctl({"scale", "web", "2"});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+    });
+    EXPECT_TRUE(listed_all_ready("web", 2)) << h.pmctl({"ls"}).out;
+    EXPECT_EQ(serving_pids("web", 2).size(), 2u);
+
+    auto drained = [&] {
+        std::string log = file_text(project_ / "out.log");
+        size_t n = 0;
+        for (size_t at = log.find("draining "); at != std::string::npos; at = log.find("draining ", at + 1)) ++n;
+        return n;
+    };
+    EXPECT_TRUE(h.wait_until([&] { return drained() == 10; }, 10s)) << file_text(project_ / "out.log");
+    for (const auto& e : h.exits()) EXPECT_EQ(e.reason, "exited") << "an instance did not leave by itself";
+    std::cout << "[ figures ] " << served_ << " requests served during a reload of 4 instances and a scale "
+              << "4 -> 8 -> 2, " << failed_ << " failed\n";
 }
 
 }  // namespace
