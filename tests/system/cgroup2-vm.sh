@@ -147,6 +147,104 @@ ticks_once_in_order() {
 }
 check "every counter line is in its log once, in order, across both crashes" within 20 ticks_once_in_order
 
+# ---------------------------------------------------------------- the kernel enforces the limits
+# A hog of each kind, in a file pmd reads (pmctl start FILE.toml). dd's 64 MiB buffer is
+# memory the process touches at once.
+cat >/tmp/cgroup2-vm.$$.toml <<'EOF2'
+[[app]]
+name = "hog-mem"
+command = ["/bin/dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1000000000"]
+memory_max = "32M"
+
+[[app]]
+name = "hog-cpu"
+command = ["/bin/sh", "-c", "while :; do :; done"]
+cpu_max = 20
+
+[[app]]
+name = "hog-pids"
+command = ["/bin/sh", "-c", "for i in $(seq 40); do sleep 1000 & done; wait"]
+pids_max = 8
+
+[[app]]
+name = "hog-restart"
+command = ["/bin/sh", "-c", "echo start $(date +%s%N); exec dd if=/dev/zero of=/dev/null bs=64M count=1000000000"]
+max_memory_restart = "32M"
+EOF2
+vm_cp /tmp/cgroup2-vm.$$.toml /root/hogs.toml; rm -f /tmp/cgroup2-vm.$$.toml
+app_cg() { vx sh -c "ls -d /sys/fs/cgroup/*/pmd-apps.scope/apps/$1.app /sys/fs/cgroup/*/pmd.service/apps/$1.app 2>/dev/null | head -1"; }
+event_count() {  # event_count APP FILE KEY: KEY's count in the app cgroup's FILE (hierarchical)
+  local cg; cg=$(app_cg "$1"); [[ -n $cg ]] || { echo "no cgroup for $1"; return 1; }
+  vx sh -c "sed -n 's/^$3 //p' $cg/$2 | head -1"
+}
+positive() { local n; n=$(event_count "$@") || return 1; [[ ${n:-0} -gt 0 ]] || { echo "$1 $2 $3 = '$n'"; return 1; }; }
+check "pmctl start of four hogs" vx pmctl start /root/hogs.toml
+check "memory_max: the kernel OOM-kills the memory hog (memory.events oom_kill)" within 90 positive hog-mem memory.events oom_kill
+check "cpu_max: the kernel throttles the CPU hog (cpu.stat nr_throttled)" within 60 positive hog-cpu cpu.stat nr_throttled
+check "pids_max: the kernel refuses the fork hog's forks (pids.events max)" within 60 positive hog-pids pids.events max
+cpu_capped() {   # the hog's share over 3 s of its cgroup's usage_usec: at most 20 % (+ slack)
+  local cg a b; cg=$(app_cg hog-cpu)
+  a=$(vx sh -c "sed -n 's/^usage_usec //p' $cg/cpu.stat"); vx sleep 3; b=$(vx sh -c "sed -n 's/^usage_usec //p' $cg/cpu.stat")
+  figures+=("hog-cpu with cpu_max 20: $(( (b - a) / 30000 )) % of one CPU over 3 s")
+  (( (b - a) / 30000 <= 30 )) || { echo "usage $(( (b - a) / 30000 )) %"; return 1; }
+}
+check "cpu_max 20 holds the CPU hog near 20 % of a CPU" cpu_capped
+describe_limits() {
+  vx pmctl describe hog-mem | grep -q 32 && vx pmctl describe hog-pids | grep -qw 8 || { vx pmctl describe hog-mem; return 1; }
+}
+# CPU% of every instance, sampled while the hogs run and hog-restart restarts in its reused
+# cgroup: never above 100 x the VM's CPUs.
+cpu_sane() {
+  local ncpu max=0 v
+  ncpu=$(vx nproc)
+  for _ in 1 2 3 4 5 6; do
+    v=$(vx pmctl ls --json | grep -o '"cpu_percent" *: *[0-9.e+-]*' | sed 's/.*: *//' |
+        awk '{ v = int($1 + 0); if (v > m) m = v } END { print m + 0 }')
+    ((v > max)) && max=$v
+    vx sleep 0.5
+  done
+  figures+=("highest CPU% seen with four hogs (one restarting): $max % (VM CPUs: $ncpu)")
+  ((max <= 100 * ncpu)) || { echo "CPU% $max on $ncpu CPUs"; return 1; }
+}
+check "CPU% never above 100 x CPUs, also in a restarted instance's cgroup" cpu_sane
+check "describe shows the limits" describe_limits
+# max_memory_restart through memory.events: from the hog's start line (just before it
+# touches its 64 MiB, an upper bound of the crossing) to pmd's restart line in the journal.
+restart_latency() {
+  local t0 t1
+  within 90 positive hog-restart memory.events high >/dev/null || { echo "no memory.high event"; return 1; }
+  within 30 vx sh -c 'journalctl -u pmd -o short-unix --no-pager | grep -q "hog-restart.*max_memory_restart"' || return 1
+  t1=$(vx sh -c 'journalctl -u pmd -o short-unix --no-pager | grep "hog-restart.*max_memory_restart" | head -1 | cut -d" " -f1')
+  t0=$(vx sh -c 'sed -n "s/^.*start \([0-9]*\)$/\1/p" /var/log/pmd/hog-restart-out.log | head -1')
+  [[ -n $t0 && -n $t1 ]] || { echo "t0='$t0' t1='$t1'"; return 1; }
+  figures+=("max_memory_restart: hog start -> pmd's restart $(( (${t1/./} - t0 / 1000) / 1000 )) ms (upper bound; includes dd's exec and page faults under TCG)")
+}
+check "max_memory_restart restarts the hog through memory.events" restart_latency
+vx pmctl delete hog-mem hog-cpu hog-pids hog-restart >/dev/null 2>&1 || vx sh -c 'for a in hog-mem hog-cpu hog-pids hog-restart; do pmctl delete $a; done' >/dev/null 2>&1
+
+# ---------------------------------------------------------------- wall clock jumps
+# cron_restart timers are absolute CLOCK_REALTIME ones. The promise: a slot that a forward jump
+# passes over runs once (several passed at once: once in all); a slot already run does not
+# run again when the clock goes back over it. Only a VM may set its clock.
+cron_restarts() { vx pmctl ls --json | tr -d ' \n' | grep -o '"name":"vm-cron"[^]]*' | grep -o '"restarts":[0-9]*' | head -1 | cut -d: -f2; }
+restarts_are() { local n; n=$(cron_restarts); [[ $n == "$1" ]] || { echo "vm-cron restarts: '$n', want $1"; return 1; }; }
+clock_jumps() {
+  vx date -s "2030-01-01 10:30:00" >/dev/null || return 1
+  vx pmctl start -n vm-cron --cron-restart "0 0 * * * *" -- /bin/sleep 4343 >/dev/null || return 1
+  within 20 restarts_are 0 || return 1
+  vx date -s "2030-01-01 11:30:00" >/dev/null        # forward over 11:00
+  within 20 restarts_are 1 || { echo "forward over one slot"; return 1; }
+  vx date -s "2030-01-01 10:59:57" >/dev/null        # back before 11:00, which has run
+  vx sh -c 'until [ "$(date +%H%M%S)" -ge 110003 ]; do sleep 0.5; done'
+  restarts_are 1 || { echo "back over a slot already run"; return 1; }
+  vx date -s "2030-01-01 13:30:00" >/dev/null        # forward over 12:00 and 13:00
+  within 20 restarts_are 2 || { echo "forward over two slots"; return 1; }
+  # A second run for the other slot would come right after the first: give it the time.
+  vx sleep 3; restarts_are 2 || { echo "forward over two slots ran twice"; return 1; }
+  vx pmctl delete vm-cron >/dev/null
+}
+check "wall clock jumps: a cron slot jumped over runs once, one already run is not run again" clock_jumps
+
 # ---------------------------------------------------------------- stop and start
 no_app_left() {
   vx sh -c '! pgrep -f "sleep 4242|tick" >/dev/null' || { vx ps -eo pid,cgroup,args; return 1; }
