@@ -89,7 +89,7 @@ EOF
 vx mkdir -p /etc/pmd.d && vm_cp /tmp/cgroup2-vm.$$.toml /etc/pmd.d/vm.toml && vm_cp "$deb" /root/pmd.deb
 rm -f /tmp/cgroup2-vm.$$.toml
 install_deb() {
-  vx env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-download /root/pmd.deb >/dev/null || return 1
+  vx env DEBIAN_FRONTEND=noninteractive apt-get install -y /root/pmd.deb >/dev/null || return 1
   if [[ -n $pmd_bin ]]; then
     vx systemctl stop pmd; vm_cp "$pmd_bin" /usr/sbin/pmd || return 1
     vm_cp "$HERE/../../units/pmd.service" "$(vx systemctl show -P FragmentPath pmd)" && vx systemctl daemon-reload
