@@ -92,6 +92,7 @@ install_deb() {
   vx env DEBIAN_FRONTEND=noninteractive apt-get install -y /root/pmd.deb >/dev/null || return 1
   if [[ -n $pmd_bin ]]; then
     vx systemctl stop pmd; vm_cp "$pmd_bin" /usr/sbin/pmd || return 1
+    vx sh -c ': >/var/log/pmd/vm-counter-out.log'   # the counter starts again at tick 1
     vm_cp "$HERE/../../units/pmd.service" "$(vx systemctl show -P FragmentPath pmd)" && vx systemctl daemon-reload
   fi
   vx systemctl enable --now pmd
@@ -173,9 +174,11 @@ max_memory_restart = "32M"
 EOF2
 vm_cp /tmp/cgroup2-vm.$$.toml /root/hogs.toml; rm -f /tmp/cgroup2-vm.$$.toml
 app_cg() { vx sh -c "ls -d /sys/fs/cgroup/*/pmd-apps.scope/apps/$1.app /sys/fs/cgroup/*/pmd.service/apps/$1.app 2>/dev/null | head -1"; }
-event_count() {  # event_count APP FILE KEY: KEY's count in the app cgroup's FILE (hierarchical)
+event_count() {  # event_count APP FILE KEY: KEY's count in FILE of the app's cgroups
   local cg; cg=$(app_cg "$1"); [[ -n $cg ]] || { echo "no cgroup for $1"; return 1; }
-  vx sh -c "sed -n 's/^$3 //p' $cg/$2 | head -1"
+  # Summed over the app cgroup and its instances: nr_throttled and pids.events count where
+  # the limit is, in the instance cgroup; memory.events is hierarchical.
+  vx sh -c "cat $cg/$2 $cg/*/$2 2>/dev/null | sed -n 's/^$3 //p' | awk '{ n += \$1 } END { print n + 0 }'"
 }
 positive() { local n; n=$(event_count "$@") || return 1; [[ ${n:-0} -gt 0 ]] || { echo "$1 $2 $3 = '$n'"; return 1; }; }
 check "pmctl start of four hogs" vx pmctl start /root/hogs.toml
