@@ -196,6 +196,21 @@ cpu_capped() {   # the hog's share of one CPU over 3 s, both ends read in the VM
   (( pct <= 30 )) || { echo "usage $pct %"; return 1; }
 }
 check "cpu_max 20 holds the CPU hog near 20 % of a CPU" cpu_capped
+# CPU% of every instance, sampled while the hogs run and hog-restart restarts in its reused
+# cgroup: never above 100 x the VM's CPUs.
+cpu_sane() {
+  local ncpu max=0 v
+  ncpu=$(vx nproc)
+  for _ in 1 2 3 4 5 6; do
+    v=$(vx pmctl ls --json | grep -o '"cpu_percent" *: *[0-9.e+-]*' | sed 's/.*: *//' |
+        awk '{ v = int($1 + 0); if (v > m) m = v } END { print m + 0 }')
+    ((v > max)) && max=$v
+    vx sleep 0.5
+  done
+  figure "highest CPU% seen with four hogs (one restarting): $max % (VM CPUs: $ncpu)"
+  ((max <= 100 * ncpu)) || { echo "CPU% $max on $ncpu CPUs"; return 1; }
+}
+check "CPU% never above 100 x CPUs, also in a restarted instance's cgroup" cpu_sane
 # max_memory_restart through memory.events: from the hog's start line (just before it
 # touches its 64 MiB, an upper bound of the crossing) to pmd's restart line in the journal.
 restart_latency() {
