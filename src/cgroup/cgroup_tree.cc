@@ -97,6 +97,7 @@ std::unique_ptr<CgroupTree> CgroupTree::setup(const Options& options, std::strin
     std::string root;
     if (!options.root_override.empty()) root = options.root_override;
     else if (own.size() > 11 && own.ends_with("/supervisor")) root = parent_of(own);
+    else if (!options.apps_scope.empty()) root = options.apps_scope;
     else if (own == "/") root = "/pmd.slice/" + options.key;
     else root = own;
 
@@ -107,19 +108,21 @@ std::unique_ptr<CgroupTree> CgroupTree::setup(const Options& options, std::strin
     try {
         if (root.starts_with("/pmd.slice/")) CgroupDir::create(mount, "/pmd.slice");
         CgroupDir root_dir = CgroupDir::create(mount, root);
-        CgroupDir supervisor = CgroupDir::create(mount, join(root, "supervisor"));
-        if (own != supervisor.relative() &&
-            !supervisor.write_file("cgroup.procs", std::to_string(getpid()))) {
-            why = "cannot move pmd into " + supervisor.path() + " (is " + root +
-                  " delegated to pmd? under systemd set Delegate=yes)";
-            return nullptr;
+        if (root != options.apps_scope) {
+            CgroupDir supervisor = CgroupDir::create(mount, join(root, "supervisor"));
+            if (own != supervisor.relative() &&
+                !supervisor.write_file("cgroup.procs", std::to_string(getpid()))) {
+                why = "cannot move pmd into " + supervisor.path() + " (is " + root +
+                      " delegated to pmd? under systemd set Delegate=yes)";
+                return nullptr;
+            }
         }
         // Enable what the parent offers, down to the app level. Missing controllers are
         // normal on hybrid hosts (memory, cpu and pids still live in cgroup v1 there).
         std::istringstream available(root_dir.read_file("cgroup.controllers").value_or(""));
         std::string c;
         while (available >> c)
-            if (c == "memory" || c == "cpu" || c == "pids") tree->controllers_.push_back(c);
+            if (c == "memory" || c == "cpu" || c == "io" || c == "pids") tree->controllers_.push_back(c);
         tree->enable_controllers(root_dir);
         tree->apps_ = CgroupDir::create(mount, join(root, "apps"));
         tree->enable_controllers(tree->apps_);

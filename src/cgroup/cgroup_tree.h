@@ -8,7 +8,9 @@
 // sit in a "supervisor" leaf (restarted or re-executed pmd); our own cgroup when it was
 // delegated to us (systemd Delegate=yes: /system.slice/pmd.service); or, when we run in the
 // root cgroup of a machine without systemd, /pmd.slice/<key> with a key derived from the
-// state directory, so several daemons on one machine never share a subtree.
+// state directory, so several daemons on one machine never share a subtree. Under systemd
+// with controllers delegated, <root> is instead a scope unit of its own beside pmd's unit
+// (Options::apps_scope), and pmd stays in its unit's cgroup: see docs/architecture.md.
 #pragma once
 
 #include <memory>
@@ -24,6 +26,9 @@ public:
     struct Options {
         std::string root_override;  // --cgroup
         std::string key;            // used under /pmd.slice when we run in the root cgroup
+        // A cgroup systemd delegated to pmd for its apps (daemon/systemd_apps_scope.h): it
+        // becomes <root>, and pmd stays in its unit's cgroup (no supervisor/).
+        std::string apps_scope;
     };
 
     // nullptr when there is no usable cgroup2 (not mounted, or our cgroup is not writable);
@@ -32,7 +37,7 @@ public:
 
     const std::string& mount() const { return mount_; }
     const std::string& root() const { return root_; }
-    // Controllers enabled for apps ("memory", "cpu", "pids"), possibly none.
+    // Controllers enabled for apps ("memory", "cpu", "io", "pids"), possibly none.
     const std::vector<std::string>& controllers() const { return controllers_; }
     bool has_controller(const std::string& name) const;
     // "cgroup2" or "cgroup2-no-controllers".

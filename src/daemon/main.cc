@@ -31,6 +31,7 @@
 #include "daemon/bus_choice.h"
 #include "daemon/bus_session.h"
 #include "daemon/run_mode.h"
+#include "daemon/systemd_apps_scope.h"
 #include "daemon/systemd_fd_store.h"
 #include "event/event_loop.h"
 #include "config/atomic_file.h"
@@ -214,7 +215,16 @@ int run_daemon(const DaemonOptions& opt) {
 
     pmd::EventLoop loop;
     std::string why;
-    auto tree = pmd::CgroupTree::setup({opt.cgroup, cgroup_key(opt.state_dir)}, why);
+    // Under systemd with controllers delegated, the apps get a scope unit of their own, so
+    // that systemd can always put a restarted pmd back into pmd.service.
+    std::string apps_scope;
+    if (opt.cgroup.empty() && opt.bus.address.empty()) {
+        apps_scope = pmd::systemd_apps_scope(opt.bus.user, why);
+        if (!why.empty()) spdlog::warn("no scope unit for the apps ({}): they live in pmd's own unit", why);
+        else if (!apps_scope.empty()) spdlog::info("apps live in the scope unit of cgroup {}", apps_scope);
+    }
+    why.clear();
+    auto tree = pmd::CgroupTree::setup({opt.cgroup, cgroup_key(opt.state_dir), apps_scope}, why);
     if (tree) {
         spdlog::info("tracking processes in cgroup2 {}{} ({})", tree->mount(), tree->root(),
                      tree->controllers().empty() ? "no controllers delegated: memory figures from /proc, no limits"

@@ -97,7 +97,7 @@ int run_foreground(const RunOptions& options, const DaemonConfig& config) {
     ScratchDir scratch;
     EventLoop loop;
     std::string why;
-    auto tree = CgroupTree::setup({options.cgroup, "run-" + std::to_string(getpid())}, why);
+    auto tree = CgroupTree::setup({options.cgroup, "run-" + std::to_string(getpid()), ""}, why);
     if (!tree)
         spdlog::warn("no usable cgroup2 ({}): falling back to process groups; a process that leaves its process "
                      "group escapes stop", why);

@@ -16,6 +16,7 @@
 // at its first occurrence.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -37,6 +38,14 @@ public:
     // The first run strictly after `after`; nullopt if there is none in the next 8 years
     // (e.g. "0 0 30 2 *").
     std::optional<TimePoint> next_after(TimePoint after) const;
+    // The run to arm next, given the wall clock now and the run that fired last (epoch:
+    // none): the first slot after both. The timer is absolute (CLOCK_REALTIME), so a clock
+    // that jumps forward over slots fires the first one at once and the next is after now:
+    // the missed slots run once in all; a clock that jumps back keeps the armed slot, and a
+    // run is never armed before the last one, so no slot runs twice.
+    std::optional<TimePoint> next_run(TimePoint now, TimePoint last_run) const {
+        return next_after(std::max(now, last_run));
+    }
 
     const std::string& time_zone() const { return tz_; }  // empty = local
 

@@ -99,5 +99,21 @@ TEST(CronSchedule, ErrorsNameTheField) {
     EXPECT_THROW(CronSchedule::parse("* *"), Error);
 }
 
+// The wall clock jumps (an admin's date -s, a bad NTP step): hourly runs, the last at 11:00.
+TEST(CronSchedule, ClockJumpsRunAMissedSlotOnceAndNoSlotTwice) {
+    auto hourly = CronSchedule::parse("CRON_TZ=UTC 0 * * * *");
+    TP ran = utc(2030, 1, 1, 11, 0);
+    // Forward an hour and a half, over 12:00 and 13:00: the armed 12:00 timer fired at once
+    // (absolute timer); the run after it is after now, not 13:00.
+    EXPECT_EQ(*hourly.next_run(utc(2030, 1, 1, 13, 30), utc(2030, 1, 1, 12, 0)), utc(2030, 1, 1, 14, 0));
+    // Back an hour, before the 11:00 run: 11:00 is not run again; the next is 12:00.
+    EXPECT_EQ(*hourly.next_run(utc(2030, 1, 1, 10, 0, 1), ran), utc(2030, 1, 1, 12, 0));
+    // No jump: the next slot after the one that ran, even when the timer fired a little early.
+    EXPECT_EQ(*hourly.next_run(utc(2030, 1, 1, 10, 59, 59), ran), utc(2030, 1, 1, 12, 0));
+    EXPECT_EQ(*hourly.next_run(utc(2030, 1, 1, 11, 0, 1), ran), utc(2030, 1, 1, 12, 0));
+    // Never ran yet (epoch): the first slot after now.
+    EXPECT_EQ(*hourly.next_run(utc(2030, 1, 1, 9, 10), TP{}), utc(2030, 1, 1, 10, 0));
+}
+
 }  // namespace
 }  // namespace pmd

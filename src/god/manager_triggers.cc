@@ -91,7 +91,8 @@ void Manager::arm_cron(App& app, uint64_t not_before_sec) {
     app.next_cron_usec = 0;
     if (!app.cron) return;
     uint64_t now_sec = loop_.now_realtime_usec() / 1'000'000;
-    auto next = app.cron->next_after(CronSchedule::TimePoint(std::chrono::seconds(std::max(now_sec, not_before_sec))));
+    auto next = app.cron->next_run(CronSchedule::TimePoint(std::chrono::seconds(now_sec)),
+                                   CronSchedule::TimePoint(std::chrono::seconds(not_before_sec)));
     if (!next) {
         spdlog::warn("app {}: cron_restart '{}' has no run in the next years", app.spec.name, app.spec.cron_restart);
         return;
