@@ -133,8 +133,14 @@ EventSource EventLoop::add_timer(std::chrono::microseconds delay, Handler handle
     auto cb = std::make_shared<EventSource::Callback>();
     cb->handler = std::move(handler);
     sd_event_source* s = nullptr;
-    int r = sd_event_add_time_relative(event_, &s, CLOCK_MONOTONIC, static_cast<uint64_t>(delay.count()), 0,
-                                       on_time, cb.get());
+    // From the clock now, not sd-event's time of this iteration (sd_event_add_time_relative):
+    // after a long iteration that time is already past, and a kill_timeout counted from it
+    // would kill a stubborn app before the time it was given since its stop signal.
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t now = static_cast<uint64_t>(ts.tv_sec) * 1'000'000 + static_cast<uint64_t>(ts.tv_nsec) / 1000;
+    int r = sd_event_add_time(event_, &s, CLOCK_MONOTONIC, now + static_cast<uint64_t>(delay.count()), 0, on_time,
+                              cb.get());
     if (r < 0) fail("cannot add a timer", r);
     return EventSource(s, std::move(cb));
 }
