@@ -15,6 +15,8 @@ BusConnection::BusConnection(EventLoop& loop, std::unique_ptr<sdbus::IConnection
     io_ = loop.add_io(poll_data.fd, static_cast<uint32_t>(poll_data.events), [this](uint32_t) { dispatch(); });
     timer_ = loop.add_timer(std::chrono::microseconds(0), [this] { dispatch(); });
     timer_.set_enabled(false);
+    io_.set_priority(EventPriority::Bus);
+    timer_.set_priority(EventPriority::Bus);
     io_.set_prepare([this] { refresh(); });
 }
 

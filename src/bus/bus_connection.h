@@ -1,7 +1,8 @@
 // BusConnection drives an sdbus-c++ connection from the daemon's sd-event loop. sdbus-c++ 1.2
 // cannot attach to sd-event, so before every poll the loop asks the connection what it waits
 // for (getEventLoopPollData: fd, events, timeout) and dispatches with processPendingRequest()
-// when that fd or timeout fires. No second thread, no polling interval.
+// when that fd or timeout fires. No second thread, no polling interval. Both sources have the
+// loop's highest priority (EventPriority::Bus): a request is served before any other pending work.
 //
 // When the connection fails (the bus daemon died or closed it), the sources go quiet and
 // on_lost runs once, from a deferred event, so its owner may destroy this object there.

@@ -330,6 +330,10 @@ int run_daemon(const DaemonOptions& opt) {
             }
             live_write = pmd::EventSource();
         });
+        // At the bus's priority, and pending before any request that follows the change: a
+        // client told "stopped" is answered again only once the live file says so, so a pmd
+        // killed right after comes back to the state the client saw.
+        live_write.set_priority(pmd::EventPriority::Bus);
     });
     std::unique_ptr<pmd::MetricsServer> metrics;
     if (!log_config.metrics_listen.empty())

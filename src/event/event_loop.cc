@@ -102,6 +102,12 @@ void EventSource::set_time_usec(uint64_t usec) {
     sd_event_source_set_enabled(source_, SD_EVENT_ONESHOT);
 }
 
+void EventSource::set_priority(EventPriority priority) {
+    if (!source_) return;
+    int r = sd_event_source_set_priority(source_, static_cast<int64_t>(priority));
+    if (r < 0) fail("cannot set an event priority", r);
+}
+
 void EventSource::set_prepare(std::function<void()> handler) {
     if (!source_) return;
     callback_->prepare = std::move(handler);

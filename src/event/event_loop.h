@@ -13,6 +13,15 @@
 
 namespace pmd {
 
+// Which pending source sd-event dispatches first: it runs one source per iteration, the lowest
+// value first, and among equals the one pending longest. The bus is above everything so a
+// client is answered between any two pieces of the Manager's work (a burst of exits, of
+// respawns, of log lines), instead of behind every source that became ready before it.
+enum class EventPriority : int64_t {
+    Bus = SD_EVENT_PRIORITY_IMPORTANT,
+    Normal = SD_EVENT_PRIORITY_NORMAL,
+};
+
 class EventSource {
 public:
     EventSource() = default;
@@ -31,6 +40,7 @@ public:
     // Timer sources: re-arm one-shot at an absolute CLOCK_MONOTONIC time (microseconds).
     void set_time_usec(uint64_t usec);
     void set_enabled(bool on);
+    void set_priority(EventPriority priority);
     // Runs before every poll of the loop while this source is enabled, e.g. to refresh what a
     // foreign fd (the bus connection) wants.
     void set_prepare(std::function<void()> handler);

@@ -625,28 +625,12 @@ void Manager::on_instance_down(const InstanceKey& key) {
         changed(app);
         for (auto& w : waiters) w();
     };
-    auto respawn = [this, key] {
-        App* a = nullptr;
-        Instance* i = lookup(key, &a);
-        if (!i || !i->want_running) return;
-        i->timer.reset();
-        ++i->restarts;
-        try {
-            spawn_instance(*a, *i);
-        } catch (const Error& e) {
-            spdlog::error("{}", e.what());
-            auto waiters = std::move(i->on_down);
-            i->on_down.clear();
-            for (auto& w : waiters) w();
-        }
-        changed(*a);
-    };
     if (!instance->want_running) {
         settle(InstanceState::Stopped);
         return;
     }
     if (restart_now) {
-        respawn();
+        queue_respawn(app, *instance);
         return;
     }
     RestartDecision decision = instance->policy.on_exit(Millis(uptime_ms));
@@ -664,13 +648,55 @@ void Manager::on_instance_down(const InstanceKey& key) {
         case RestartDecision::Action::Restart: break;
     }
     if (decision.delay.count() == 0) {
-        respawn();
+        queue_respawn(app, *instance);
         return;
     }
     instance->state = InstanceState::WaitingRestart;
-    instance->timer = loop_.add_timer(std::chrono::duration_cast<std::chrono::microseconds>(decision.delay), respawn);
+    instance->timer = loop_.add_timer(std::chrono::duration_cast<std::chrono::microseconds>(decision.delay),
+                                      [this, key] { respawn(key); });
     spdlog::info("{}: restarting in {} ({})", label(app, *instance), format_duration(decision.delay), decision.reason);
     changed(app);
+}
+
+// Spawns per iteration: each blocks pmd until its child has exec'd (a few ms on a busy
+// machine), so this bounds how long a bus request waits behind a burst of restarts.
+constexpr size_t kRespawnBatch = 4;
+
+void Manager::queue_respawn(App& app, Instance& instance) {
+    // Waiting like a delayed restart: a stop in the meantime settles it at once, and the
+    // queued entry finds it no longer waiting.
+    instance.state = InstanceState::WaitingRestart;
+    respawns_.push_back(key_of(app, instance));
+    if (!respawn_drain_) respawn_drain_ = loop_.add_defer([this] { drain_respawns(); });
+    changed(app);
+}
+
+void Manager::drain_respawns() {
+    respawn_drain_.reset();  // safe inside its own callback (event_loop.h)
+    for (size_t n = 0; n < kRespawnBatch && !respawns_.empty(); ++n) {
+        InstanceKey key = std::move(respawns_.front());
+        respawns_.pop_front();
+        respawn(key);
+    }
+    if (!respawns_.empty()) respawn_drain_ = loop_.add_defer([this] { drain_respawns(); });
+}
+
+void Manager::respawn(const InstanceKey& key) {
+    App* a = nullptr;
+    Instance* i = lookup(key, &a);
+    // Stopped, deleted, or already running again (a start or reload got there first).
+    if (!i || !i->want_running || i->state != InstanceState::WaitingRestart) return;
+    i->timer.reset();
+    ++i->restarts;
+    try {
+        spawn_instance(*a, *i);
+    } catch (const Error& e) {
+        spdlog::error("{}", e.what());
+        auto waiters = std::move(i->on_down);
+        i->on_down.clear();
+        for (auto& w : waiters) w();
+    }
+    changed(*a);
 }
 
 void Manager::stop_instance(App& app, Instance& instance, std::function<void()> then) {

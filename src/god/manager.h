@@ -7,6 +7,7 @@
 // answer a method call when the work is finished, not when it was asked for.
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -186,6 +187,15 @@ private:
     void on_main_exit(const InstanceKey& key);
     void when_empty(App& app, Instance& instance, std::function<void()> then);
     void on_instance_down(const InstanceKey& key);
+    // A restart without delay is queued, not spawned inside the handler that saw the exit:
+    // one cgroup.events read may report dozens of empty cgroups, and spawning each there
+    // (clone blocks pmd until the child has exec'd) made one dispatch as long as the burst.
+    // The queue is drained a few spawns per loop iteration, so the bus (dispatched first, see
+    // EventPriority) waits for at most one batch.
+    void queue_respawn(App& app, Instance& instance);
+    void drain_respawns();
+    // Spawns the next run of an instance waiting for it (a queued or a delayed restart).
+    void respawn(const InstanceKey& key);
     void stop_instance(App& app, Instance& instance, std::function<void()> then);
     void stop_app(App& app, std::function<void()> then);
     void start_instances(App& app, Done done);
@@ -225,6 +235,8 @@ private:
     std::unique_ptr<NotifySocket> notify_;
     std::unique_ptr<BindBroker> bind_broker_;
     std::map<std::string, std::unique_ptr<App>> apps_;
+    std::deque<InstanceKey> respawns_;
+    EventSource respawn_drain_;
     uint64_t next_app_id_ = 1;
     uint64_t next_serial_ = 1;
     uint64_t next_spec_serial_ = 1;

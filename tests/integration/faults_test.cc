@@ -252,13 +252,12 @@ signal.pause()
 
     // Room again: phase 2's lines are all in the file, whole, right after what was there.
     fs::remove(log_dir / "filler");
-    UniqueFd go;
-    ASSERT_TRUE(h->wait_until([&] {
-        go.reset(::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));  // ENXIO until the app opens it
-        return bool(go);
-    }));
+    // Read-write, a FIFO opens at once on Linux whether or not the app has opened it yet, and
+    // the line waits in it until the app reads: no retrying until the app gets there. The fd
+    // stays open to the end, so the line is never discarded with the last open end.
+    UniqueFd go(::open(fifo.c_str(), O_RDWR | O_CLOEXEC));
+    ASSERT_TRUE(go) << std::strerror(errno);
     ASSERT_EQ(::write(go.get(), "\n", 1), 1);
-    go.reset();
     uint64_t dropped_after = 0;
     ASSERT_TRUE(h->wait_until([&] {
         in_file = counter_lines(file);
@@ -505,26 +504,43 @@ TEST_F(FaultsTest, TwoHundredCrashLoopingAppsPmctlLsKeepsAnswering) {
     }
     auto started = hh.pmctl({"start", (hh.dir() / "loops.toml").string()});
     ASSERT_EQ(started.exit_code, 0) << started.err;
-    // They are all looping: every app has restarted at least once.
+    // They are all looping: every app has exited at least once. Counted from the InstanceExited
+    // signals, not by listing: a ListApps of 200 apps on every signal is served before the
+    // restarts (the bus goes first) and slowed the very loops it waited for.
     ASSERT_TRUE(h->wait_until([&] {
-        auto apps = h->list_apps();
-        return std::all_of(apps.begin(), apps.end(), [](const VariantDict& app) {
-            auto inst = field<std::vector<VariantDict>>(app, "instances");
-            return !inst.empty() && field<uint32_t>(inst.front(), "restarts") > 0;
-        });
+        std::set<std::string> looped;
+        for (const auto& e : h->exits()) looped.insert(e.app);
+        return looped.size() == static_cast<size_t>(kApps);
     }, 60s));
 
-    std::vector<double> ms;
+    // pmctl ls is a whole client (exec, connect, Hello, ListApps); Ping on the harness's
+    // connection is one round trip, what pmd's loop alone adds.
+    std::vector<double> ls_ms, ping_ms;
     for (int i = 0; i < 20; ++i) {
         auto start = Clock::now();
         auto r = run_command({PMCTL_BIN, "--bus", hh.address(), "ls"}, 20s);
-        ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+        ls_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
         ASSERT_EQ(r.exit_code, 0) << "pmctl ls #" << i << ": " << r.err;
         ASSERT_THAT(r.out, HasSubstr(std::to_string(kApps) + " apps"));
     }
-    std::sort(ms.begin(), ms.end());
+    for (int i = 0; i < 100; ++i) {
+        auto start = Clock::now();
+        std::string version;
+        h->manager().callMethod("Ping").onInterface("org.pmd.God1.Manager").storeResultsTo(version);
+        ping_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    }
+    auto percentile = [](std::vector<double> v, size_t p) {
+        std::sort(v.begin(), v.end());
+        return v[std::min(v.size() - 1, v.size() * p / 100)];
+    };
     std::printf("FIGURE pmctl ls with %d crash-looping apps: p50 %.1f ms, p99 %.1f ms (%zu runs)\n", kApps,
-                ms[ms.size() / 2], ms[ms.size() * 99 / 100], ms.size());
+                percentile(ls_ms, 50), percentile(ls_ms, 99), ls_ms.size());
+    std::printf("FIGURE Ping with %d crash-looping apps: p50 %.2f ms, p99 %.2f ms (%zu calls)\n", kApps,
+                percentile(ping_ms, 50), percentile(ping_ms, 99), ping_ms.size());
+    // The bus is dispatched before the Manager's work, so a call waits for one dispatch at
+    // most (a batch of respawns, a listing): well under a second even on loaded cores, where
+    // it took seconds when the bus queued behind every exit and respawn.
+    EXPECT_LT(percentile(ping_ms, 99), 1000.0);
     uint32_t restarts = 0;
     for (const auto& app : h->list_apps())
         restarts += field<uint32_t>(field<std::vector<VariantDict>>(app, "instances").front(), "restarts");

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/socket.h>
@@ -173,6 +174,27 @@ bool wait_pid_gone(pid_t pid, std::chrono::milliseconds deadline) {
     return gone;
 }
 
+bool wait_for_change(const std::filesystem::path& watched, const std::function<bool()>& pred,
+                     std::chrono::milliseconds deadline) {
+    auto end = Clock::now() + deadline;
+    int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    if (fd < 0) throw std::runtime_error(std::string("inotify_init1: ") + std::strerror(errno));
+    // Watch first, then check: a change between the two is not missed.
+    bool watching =
+        inotify_add_watch(fd, watched.c_str(), IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_ATTRIB) >= 0;
+    bool held = false;
+    while (!(held = pred())) {
+        if (!watching) break;  // nothing to wait on: the caller sees the predicate's answer
+        struct pollfd p{fd, POLLIN, 0};
+        if (poll(&p, 1, remaining_ms(end)) != 1) break;
+        char buf[4096];
+        while (read(fd, buf, sizeof buf) > 0) {
+        }
+    }
+    close(fd);
+    return held;
+}
+
 CommandResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds deadline) {
     int out[2], err[2];
     if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) throw std::runtime_error("pipe");
@@ -269,13 +291,9 @@ PmdHarness::~PmdHarness() {
     // test started them, so the test ends them, by their cgroup.
     if (!cgroup_root_.empty() && std::filesystem::exists(cgroup_root_)) {
         std::ofstream(std::filesystem::path(cgroup_root_) / "cgroup.kill") << "1";
-        for (int tries = 0; tries < 200; ++tries) {
-            std::ifstream ev(std::filesystem::path(cgroup_root_) / "cgroup.events");
-            std::string text((std::istreambuf_iterator<char>(ev)), std::istreambuf_iterator<char>());
-            if (text.find("populated 0") != std::string::npos) break;
-            struct pollfd none{-1, 0, 0};
-            poll(&none, 0, 10);  // the kernel empties it within moments; bounded at 2 s
-        }
+        // The kernel empties it within moments and says so in cgroup.events (inotify IN_MODIFY).
+        auto events = std::filesystem::path(cgroup_root_) / "cgroup.events";
+        wait_for_change(events, [&] { return slurp(events).find("populated 0") != std::string::npos; }, 2s);
         std::vector<std::filesystem::path> dirs;
         std::error_code ec;
         for (auto it = std::filesystem::recursive_directory_iterator(cgroup_root_, ec);
@@ -382,6 +400,31 @@ std::vector<VariantDict> PmdHarness::instances(const std::string& app) {
 
 void PmdHarness::call_named(const char* method, const std::string& name) {
     manager_->callMethod(method).onInterface("org.pmd.God1.Manager").withTimeout(60s).withArguments(name);
+}
+
+bool PmdHarness::wait_for_log(const std::string& text, std::chrono::milliseconds deadline) {
+    return wait_for_change(dir_ / "pmd.log", [&] { return pmd_log().find(text) != std::string::npos; }, deadline);
+}
+
+bool PmdHarness::wait_for_pmd_on_bus(std::chrono::milliseconds deadline) {
+    bool owned = false;
+    auto match = connection_->addMatch(
+        "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',"
+        "arg0='org.pmd.God1'",
+        [&](sdbus::Message& msg) {
+            std::string name, old_owner, new_owner;
+            msg >> name >> old_owner >> new_owner;
+            if (!new_owner.empty()) owned = true;
+        });
+    // Asked after the match is in place: an owner that arrived before is seen here instead.
+    auto bus = sdbus::createProxy(*connection_, "org.freedesktop.DBus", "/org/freedesktop/DBus");
+    bool has_owner = false;
+    bus->callMethod("NameHasOwner").onInterface("org.freedesktop.DBus").withArguments(std::string("org.pmd.God1"))
+        .storeResultsTo(has_owner);
+    auto end = Clock::now() + deadline;
+    owned = owned || has_owner;
+    while (!owned && Clock::now() < end) pump(std::chrono::milliseconds(remaining_ms(end)));
+    return owned;
 }
 
 void PmdHarness::pump(std::chrono::milliseconds max_wait) {

@@ -64,6 +64,11 @@ void write_text_file(const std::filesystem::path& path, const std::string& text)
 // Waits until the process (not necessarily our child) is gone; false on deadline.
 bool wait_pid_gone(pid_t pid, std::chrono::milliseconds deadline);
 
+// Waits until pred() holds, checking it again whenever `watched` changes (inotify: a file
+// written, or an entry created in a directory); false on deadline. For what no bus announces.
+bool wait_for_change(const std::filesystem::path& watched, const std::function<bool()>& pred,
+                     std::chrono::milliseconds deadline);
+
 struct HarnessOptions {
     std::vector<std::string> extra_pmd_args;
     // Replaces the permissive bus configuration (e.g. a system-type bus with the shipped policy);
@@ -105,6 +110,12 @@ public:
     void stop(const std::string& name) { call_named("Stop", name); }
     void remove(const std::string& name) { call_named("Delete", name); }
     void restart(const std::string& name) { call_named("Restart", name); }
+
+    // Waits until pmd's log holds `text`: while the bus is gone, the log is all pmd can tell.
+    bool wait_for_log(const std::string& text, std::chrono::milliseconds deadline = 10s);
+    // Waits until pmd owns org.pmd.God1 on the harness's bus (NameOwnerChanged, or owned
+    // already). pmd registers its objects before it asks for the name, so then it serves.
+    bool wait_for_pmd_on_bus(std::chrono::milliseconds deadline = 20s);
 
     // Pumps the client connection (so signals arrive and are counted) until pred() holds.
     bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds deadline = 10s);

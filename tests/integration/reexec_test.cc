@@ -70,15 +70,21 @@ TEST_F(ReexecTest, ReexecUnderLoadKeepsEveryWorkerConnectionAndLogLine) {
     pid_t pmd_pid = h.pmd_pid();
 
     std::atomic<bool> done{false};
-    std::atomic<int> ok{0}, failed{0};
+    std::atomic<int> ok{0}, failed{0}, answered{0};
     std::thread load([&] {
-        while (!done) (http_get(port).empty() ? failed : ok)++;
+        while (!done) {
+            (http_get(port).empty() ? failed : ok)++;
+            ++answered;
+            answered.notify_all();
+        }
     });
     auto first = h.pmctl({"daemon-reexec"});
     auto second = h.pmctl({"daemon-reexec"});  // the handed-over state hands over again
-    // Load goes on after the re-exec until the new pmd has visibly served requests too.
+    // Load goes on after the re-exec until the new pmd has visibly served requests too. Each
+    // request ends within http_get's 5 s receive timeout, so this wait is bounded.
     int served = ok.load();
-    while (ok.load() < served + 50 && failed.load() == 0) std::this_thread::sleep_for(1ms);
+    for (int seen = answered.load(); ok.load() < served + 50 && failed.load() == 0; seen = answered.load())
+        answered.wait(seen);
     done = true;
     load.join();
 
@@ -146,16 +152,6 @@ TEST_F(ReexecTest, AfterKillNinePmdTakesItsWorkersBackWithTheSamePids) {
     EXPECT_TRUE(wait_pid_gone(before.at(0).first, 10s));
 }
 
-// Waits for text to appear in pmd's log (it has no bus to tell us while the bus is gone).
-bool wait_for_log(PmdHarness& h, const std::string& text, std::chrono::milliseconds deadline) {
-    auto until = std::chrono::steady_clock::now() + deadline;
-    while (h.pmd_log().find(text) == std::string::npos) {
-        if (std::chrono::steady_clock::now() > until) return false;
-        std::this_thread::sleep_for(20ms);
-    }
-    return true;
-}
-
 TEST_F(ReexecTest, BusDaemonDiesAndComesBackWhilePmdKeepsEveryAppAndLogLine) {
     h.start_app(counter("counter"));
     VariantDict sleeper;
@@ -167,17 +163,15 @@ TEST_F(ReexecTest, BusDaemonDiesAndComesBackWhilePmdKeepsEveryAppAndLogLine) {
     pid_t pmd_pid = h.pmd_pid();
 
     h.kill_bus();
-    ASSERT_TRUE(wait_for_log(h, "lost the connection to", 10s)) << h.pmd_log();
+    ASSERT_TRUE(h.wait_for_log("lost the connection to", 10s)) << h.pmd_log();
     // Without a bus pmd still manages: a crash is seen and the instance replaced.
     ASSERT_EQ(kill(sleeper_pid, SIGKILL), 0);
     ASSERT_TRUE(wait_pid_gone(sleeper_pid, 10s));
     h.start_bus();
     // pmd connects again on its own (first after 100 ms, then with a growing delay).
-    auto until = std::chrono::steady_clock::now() + 20s;
-    while (h.pmctl({"ping"}).exit_code != 0) {
-        ASSERT_LT(std::chrono::steady_clock::now(), until) << "pmd did not come back on the bus\n" << h.pmd_log();
-        std::this_thread::sleep_for(50ms);
-    }
+    ASSERT_TRUE(h.wait_for_pmd_on_bus(20s)) << "pmd did not come back on the bus\n" << h.pmd_log();
+    auto ping = h.pmctl({"ping"});
+    EXPECT_EQ(ping.exit_code, 0) << ping.err;
     EXPECT_EQ(h.pmd_pid(), pmd_pid);
     EXPECT_TRUE(h.pmd_log().find("connected again to") != std::string::npos);
     EXPECT_EQ(field<int32_t>(h.instances("counter").at(0), "pid"), counter_pid);
@@ -211,10 +205,10 @@ TEST_F(ReexecTest, SigtermEndsPmdPromptlyWhileTheBusIsGone) {
         "/bin/sh", "-c", "trap '' TERM; touch " + armed.string() + "; while :; do sleep 0.1; done"});
     stubborn["kill_timeout"] = sdbus::Variant(std::string("300ms"));
     h.start_app(stubborn);
-    ASSERT_TRUE(h.wait_until([&] { return std::filesystem::exists(armed); }));  // ignores SIGTERM now
+    ASSERT_TRUE(wait_for_change(h.dir(), [&] { return std::filesystem::exists(armed); }, 10s));  // ignores SIGTERM now
     pid_t pid = field<int32_t>(h.instances("stubborn").at(0), "pid");
     h.kill_bus();
-    ASSERT_TRUE(wait_for_log(h, "lost the connection to", 10s)) << h.pmd_log();
+    ASSERT_TRUE(h.wait_for_log("lost the connection to", 10s)) << h.pmd_log();
     // The bound: the apps' kill_timeout and the final cgroup.kill, with room for a busy machine.
     int status = h.stop_pmd(10s);
     ASSERT_NE(status, -1) << "pmd did not end within 10 s of SIGTERM\n" << h.pmd_log();
