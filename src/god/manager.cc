@@ -709,9 +709,13 @@ void Manager::begin_stop(App& app, Instance& instance) {
         spdlog::debug("{}: sent 'shutdown' on its IPC channel", label(app, instance));
     } else if (tree_) {
         // Every process of the instance gets the stop signal (systemd's control-group mode),
-        // so well-behaved grandchildren can finish too; kill_timeout later, cgroup.kill.
-        instance.cgroup.signal_all(sig);
+        // so well-behaved grandchildren can finish too; kill_timeout later, cgroup.kill. Once
+        // each, the main process through its pidfd: many servers take a second SIGINT as
+        // "quit now, drop the requests in flight".
+        pid_t main = instance.process ? instance.process.pid() : 0;
         if (instance.process) instance.process.send_signal(sig);
+        for (pid_t pid : instance.cgroup.procs())
+            if (pid != main) ::kill(pid, sig);
     } else if (instance.process) {
         ::kill(-instance.process.pid(), sig);
     }

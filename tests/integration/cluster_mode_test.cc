@@ -483,7 +483,7 @@ TEST_F(Pm2ClusterImport, PythonHttpServerFromItsEcosystemFileIsReadyWhenListenin
 
 TEST_F(Pm2ClusterImport, PhpBuiltinServerFromItsEcosystemFileIsReadyWhenListening) {
     if (std::system("php --version > /dev/null 2>&1") != 0) GTEST_SKIP() << "php-cli is not installed (scripts/install-deps)";
-    std::filesystem::copy_file(PID_PHP, project_ / "index.php");
+    put_file(project_ / "index.php", file_text(PID_PHP));
     import_and_start(cluster_ecosystem("    name: 'php',\n"
                                        "    script: 'php',\n"
                                        "    args: '-S 127.0.0.1:" + port_text() + " index.php',\n"));
