@@ -901,6 +901,15 @@ void Manager::signal(const std::string& name, int sig) {
     spdlog::info("app {}: sent {} to {} instance(s)", name, signal_name(sig), sent);
 }
 
+// Whether the instances serve on sockets they share: cluster mode's, or the app file's listen
+// list. The kernel hands a new connection on such a socket to whichever process accepts first,
+// and a busy old instance beats an idle replacement, so a connection cut by a stopping instance
+// mostly lands on an old one that stops later. These apps keep every old instance until every
+// replacement is ready, then stop them together: each connection is cut at most once.
+static bool shares_sockets(const AppSpec& spec) {
+    return spec.exec_mode == AppSpec::ExecMode::Cluster || !spec.listen.empty();
+}
+
 void Manager::reload(const std::string& name, Done done) {
     for_each_app(name, [this](const std::string& app_name, Done one) {
         App& app = *apps_[app_name];
@@ -909,10 +918,11 @@ void Manager::reload(const std::string& name, Done done) {
             return;
         }
         app.reloading = true;
-        spdlog::info("app {}: rolling reload of {} instance(s), {} at a time", app_name, app.instances.size(),
-                     std::max(1u, app.spec.reload_batch));
+        spdlog::info("app {}: rolling reload of {} instance(s), {} at a time{}", app_name, app.instances.size(),
+                     std::max(1u, app.spec.reload_batch),
+                     shares_sockets(app.spec) ? "; the old ones stop together once all new ones are ready" : "");
         changed(app);
-        reload_step(app.id, app_name, 0, std::move(one));
+        reload_step(app.id, app_name, 0, {}, std::move(one));
     }, std::move(done));
 }
 
@@ -927,10 +937,14 @@ void Manager::finish_reload(const std::string& name, uint64_t app_id, std::optio
     done(error);
 }
 
-// One batch: start replacements for slots [first, first + batch), wait until every one is
-// ready, stop the old instances of those slots, move the replacements in, go on. The first
-// replacement that fails stops the reload; the slots not yet replaced keep their old instance.
-void Manager::reload_step(uint64_t app_id, const std::string& name, size_t first, Done done) {
+// One batch: start replacements for slots [first, first + batch) and wait until every one is
+// ready. Then, without shared sockets, stop the old instances of those slots, move the
+// replacements in and go on; with them (shares_sockets), go on at once, the ready replacements
+// in `standing`, and retire every old instance after the last batch. The first replacement
+// that fails stops the reload: the replacements not yet moved in stop, and their slots keep
+// their old instances.
+void Manager::reload_step(uint64_t app_id, const std::string& name, size_t first, std::vector<uint64_t> standing,
+                          Done done) {
     auto it = apps_.find(name);
     if (it == apps_.end() || it->second->id != app_id || it->second->deleting) {
         done(Error(Error::Kind::NoSuchApp, "app '" + name + "' was deleted during its reload"));
@@ -940,7 +954,24 @@ void Manager::reload_step(uint64_t app_id, const std::string& name, size_t first
     size_t batch = std::max(1u, app.spec.reload_batch);
     size_t end = std::min(app.instances.size(), first + batch);
     if (first >= end) {
-        finish_reload(name, app_id, std::nullopt, std::move(done));
+        if (standing.empty()) {
+            finish_reload(name, app_id, std::nullopt, std::move(done));
+            return;
+        }
+        // A replacement may have crashed and restarted since it was ready: it must be ready
+        // again before the old instances go.
+        when_ready(app_id, name, standing, [this, app_id, name, standing, done](std::optional<std::string> failure) {
+            if (failure) {
+                abort_reload(app_id, name, standing,
+                             Error(Error::Kind::Failed, "reload of '" + name + "' stopped: a new instance " + *failure +
+                                                            "; the old instances keep serving"),
+                             done);
+                return;
+            }
+            spdlog::info("app {}: reload: all {} new instance(s) ready; stopping the old ones", name, standing.size());
+            retire(app_id, name, standing, [this, app_id, name, done] { finish_reload(name, app_id, std::nullopt, done); },
+                   done);
+        });
         return;
     }
     std::vector<uint64_t> replacements;
@@ -956,66 +987,94 @@ void Manager::reload_step(uint64_t app_id, const std::string& name, size_t first
             spawn_instance(app, ref);
         }
     } catch (const Error& e) {
+        replacements.insert(replacements.end(), standing.begin(), standing.end());
         abort_reload(app_id, name, replacements,
                      Error(Error::Kind::Failed, "reload of '" + name + "' stopped: " + e.what() +
                                                     "; the old instances keep serving"),
                      done);
         return;
     }
+    bool together = shares_sockets(app.spec);
+    when_ready(app_id, name, replacements,
+               [this, app_id, name, end, together, replacements, standing, done](std::optional<std::string> failure) mutable {
+                   if (failure) {
+                       replacements.insert(replacements.end(), standing.begin(), standing.end());
+                       abort_reload(app_id, name, replacements,
+                                    Error(Error::Kind::Failed, "reload of '" + name + "' stopped: a new instance " +
+                                                                   *failure + "; the old instances keep serving"),
+                                    done);
+                       return;
+                   }
+                   if (together) {
+                       standing.insert(standing.end(), replacements.begin(), replacements.end());
+                       reload_step(app_id, name, end, std::move(standing), done);
+                       return;
+                   }
+                   retire(app_id, name, replacements,
+                          [this, app_id, name, end, done] { reload_step(app_id, name, end, {}, done); }, done);
+               });
+}
 
-    struct Batch {
-        size_t waiting;
+// Calls `then` once every replacement in `serials` has settled: with nothing if all are
+// ready, else with why one is not. One that is not running fails at once: no readiness is due.
+void Manager::when_ready(uint64_t app_id, const std::string& name, const std::vector<uint64_t>& serials,
+                         std::function<void(std::optional<std::string>)> then) {
+    struct Waiting {
+        size_t left;
         std::optional<std::string> failure;
+        std::function<void(std::optional<std::string>)> then;
     };
-    auto state = std::make_shared<Batch>(Batch{replacements.size(), std::nullopt});
-    auto on_batch_ready = [this, app_id, name, first, end, replacements, state, done]() {
-        App* a = nullptr;
-        auto found = apps_.find(name);
-        if (found == apps_.end() || found->second->id != app_id) {
-            done(Error(Error::Kind::NoSuchApp, "app '" + name + "' was deleted during its reload"));
-            return;
-        }
-        a = found->second.get();
-        if (state->failure) {
-            abort_reload(app_id, name, replacements,
-                         Error(Error::Kind::Failed, "reload of '" + name + "' stopped: a new instance " + *state->failure +
-                                                        "; the old instances keep serving"),
-                         done);
-            return;
-        }
-        // Every replacement is ready: retire the old instances of these slots.
-        std::vector<Instance*> old;
-        for (size_t slot = first; slot < end && slot < a->instances.size(); ++slot) old.push_back(a->instances[slot].get());
-        when_all(old, [this, a](Instance& i, std::function<void()> d) { stop_instance(*a, i, std::move(d)); },
-                 [this, app_id, name, first, end, replacements, done] {
-                     auto f = apps_.find(name);
-                     if (f == apps_.end() || f->second->id != app_id) {
-                         done(Error(Error::Kind::NoSuchApp, "app '" + name + "' was deleted during its reload"));
-                         return;
-                     }
-                     App& app = *f->second;
-                     for (size_t slot = first; slot < end && slot < app.instances.size(); ++slot) {
-                         auto in = std::find_if(app.incoming.begin(), app.incoming.end(), [&](const auto& i) {
-                             return i->index == slot &&
-                                    std::find(replacements.begin(), replacements.end(), i->serial) != replacements.end();
-                         });
-                         if (in == app.incoming.end()) continue;
-                         if (tree_) app.instances[slot]->cgroup.remove();
-                         app.instances[slot] = std::move(*in);
-                         app.incoming.erase(in);
-                     }
-                     changed(app);
-                     reload_step(app_id, name, end, done);
-                 });
+    auto state = std::make_shared<Waiting>(Waiting{serials.size() + 1, std::nullopt, std::move(then)});
+    auto settle = [state](bool ready, const std::string& why) {
+        if (!ready && !state->failure) state->failure = why;
+        if (--state->left == 0) state->then(state->failure);
     };
-    for (uint64_t serial : replacements) {
+    for (uint64_t serial : serials) {
         Instance* i = lookup({app_id, name, serial});
-        if (!i) continue;
-        i->on_ready.push_back([state, on_batch_ready](bool ready, const std::string& why) {
-            if (!ready && !state->failure) state->failure = why;
-            if (--state->waiting == 0) on_batch_ready();
-        });
+        if (!i) settle(false, "is gone");
+        else if (i->state != InstanceState::Online)
+            settle(false, "stopped running after it was ready" +
+                              (i->last_exit ? " (" + i->last_exit->description + ")" : std::string()));
+        else if (i->ready) settle(true, "");
+        else i->on_ready.push_back(settle);  // a restart after a crash: ready again, or not
     }
+    settle(true, "");  // the extra count: `then` runs once, after every instance was looked at
+}
+
+// Stops the old instance of each replacement's slot, all at once, moves the replacements in,
+// then calls `then`.
+void Manager::retire(uint64_t app_id, const std::string& name, std::vector<uint64_t> replacements,
+                     std::function<void()> then, Done done) {
+    auto found = apps_.find(name);
+    if (found == apps_.end() || found->second->id != app_id) {
+        done(Error(Error::Kind::NoSuchApp, "app '" + name + "' was deleted during its reload"));
+        return;
+    }
+    App& app = *found->second;
+    std::vector<Instance*> old;
+    for (const auto& in : app.incoming)
+        if (std::find(replacements.begin(), replacements.end(), in->serial) != replacements.end() &&
+            in->index < app.instances.size())
+            old.push_back(app.instances[in->index].get());
+    when_all(old, [this, &app](Instance& i, std::function<void()> d) { stop_instance(app, i, std::move(d)); },
+             [this, app_id, name, replacements, then, done] {
+                 auto f = apps_.find(name);
+                 if (f == apps_.end() || f->second->id != app_id) {
+                     done(Error(Error::Kind::NoSuchApp, "app '" + name + "' was deleted during its reload"));
+                     return;
+                 }
+                 App& a = *f->second;
+                 for (uint64_t serial : replacements) {
+                     auto in = std::find_if(a.incoming.begin(), a.incoming.end(),
+                                            [&](const auto& i) { return i->serial == serial; });
+                     if (in == a.incoming.end() || (*in)->index >= a.instances.size()) continue;
+                     if (tree_) a.instances[(*in)->index]->cgroup.remove();
+                     a.instances[(*in)->index] = std::move(*in);
+                     a.incoming.erase(in);
+                 }
+                 changed(a);
+                 then();
+             });
 }
 
 // Stops the replacements a reload started, forgets them and their cgroups, and answers with

@@ -89,7 +89,8 @@ public:
     void restart(const std::string& name, Done done);
     void remove(const std::string& name, Done done);
     void signal(const std::string& name, int signal);
-    // Rolling: a replacement per slot (reload_batch at a time), ready before the old one stops.
+    // Rolling: a replacement per slot (reload_batch at a time), ready before the old one stops;
+    // with shared sockets every old instance stops only once all replacements are ready.
     // A replacement that fails to become ready stops the reload; the old instances keep serving.
     void reload(const std::string& name, Done done);
     // Live, both ways: new slots start now; removed slots stop gracefully.
@@ -220,7 +221,11 @@ private:
     void guard_memory(App& app, Instance& instance);
     void check_health(App& app, Instance& instance);
     void on_unhealthy(const InstanceKey& key, const std::string& why);
-    void reload_step(uint64_t app_id, const std::string& name, size_t next_slot, Done done);
+    void reload_step(uint64_t app_id, const std::string& name, size_t next_slot, std::vector<uint64_t> standing, Done done);
+    void when_ready(uint64_t app_id, const std::string& name, const std::vector<uint64_t>& serials,
+                    std::function<void(std::optional<std::string>)> then);
+    void retire(uint64_t app_id, const std::string& name, std::vector<uint64_t> replacements, std::function<void()> then,
+                Done done);
     void finish_reload(const std::string& name, uint64_t app_id, std::optional<Error> error, Done done);
     void abort_reload(uint64_t app_id, const std::string& name, std::vector<uint64_t> replacements, Error error, Done done);
 

@@ -22,6 +22,7 @@ namespace pmd::test {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 class ClusterTest : public ClusterFixture {};
 
@@ -116,6 +117,34 @@ TEST_F(ClusterTest, ReloadBatchFromPmctlIsKeptAndUsed) {
     ASSERT_EQ(after.size(), 4u);
     for (int32_t pid : before) EXPECT_FALSE(after.count(pid)) << "pid " << pid << " survived the reload";
     EXPECT_THAT(h.pmd_log(), HasSubstr("rolling reload of 4 instance(s), 2 at a time"));
+}
+
+// Without shared sockets the reload goes slot by slot as before: the old instance of slot 0
+// is gone before the old one of slot 1 is asked to stop (that waits for slot 1's replacement,
+// started only after slot 0's old instance exited).
+TEST_F(ClusterTest, ReloadWithoutSharedSocketsStillStopsOneOldInstanceAtATime) {
+    VariantDict s;
+    s["name"] = sdbus::Variant(std::string("plain"));
+    s["command"] = sdbus::Variant(std::vector<std::string>{"sleep", "600"});
+    s["cwd"] = sdbus::Variant(h.dir().string());
+    s["instances"] = sdbus::Variant(int64_t{2});
+    s["listen_timeout"] = sdbus::Variant(std::string("200ms"));
+    h.start_app(s);
+    ASSERT_TRUE(h.wait_until([&] { return all_ready("plain", 2); }));
+    std::vector<int32_t> before;
+    for (auto& i : h.instances("plain")) before.push_back(field<int32_t>(i, "pid"));
+    auto r = h.pmctl({"reload", "plain"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto after = pids("plain");
+    for (int32_t pid : before) EXPECT_FALSE(after.count(pid)) << "pid " << pid << " survived the reload";
+    std::string log = h.pmd_log();
+    EXPECT_THAT(log, HasSubstr("rolling reload of 2 instance(s), 1 at a time\n"));
+    EXPECT_THAT(log, Not(HasSubstr("stopping the old ones")));
+    size_t first = log.find(": pid " + std::to_string(before[0]) + " killed");
+    size_t second = log.find(": pid " + std::to_string(before[1]) + " killed");
+    ASSERT_NE(first, std::string::npos) << log;
+    ASSERT_NE(second, std::string::npos) << log;
+    EXPECT_LT(first, second);
 }
 
 TEST_F(ClusterTest, AFailingNewInstanceStopsTheReloadAndOldOnesKeepServing) {

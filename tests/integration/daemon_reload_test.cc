@@ -155,8 +155,9 @@ TEST_F(DaemonReloadTest, AFailedRollPutsThePreviousSpecBackAndTheNextDaemonReloa
     ASSERT_TRUE(h.wait_until([&] { return all_ready(2); }));
     start_load();
 
-    // One slot at a time (reload_batch 1, the default): slot 0 takes the new spec, slot 1's new
-    // instance exits, slot 0 is rolled back.
+    // One slot at a time (reload_batch 1, the default): slot 0's new instance is ready and waits
+    // (the app shares its socket: the old ones stop only once all new ones are ready), slot 1's
+    // exits, both new ones stop, and the old ones never stopped.
     write_web(2, {{"VERSION", "2"}, {"CRASH_INSTANCE", "1"}});
     auto r = h.pmctl({"daemon-reload"});
     EXPECT_EQ(r.exit_code, 1);
