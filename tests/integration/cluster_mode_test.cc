@@ -116,13 +116,13 @@ TEST_F(ClusterModeTest, UnchangedPythonHttpServerFourInstancesOnePort) {
 // The command line of the issue: `pmctl start server.py -i 2 --cluster`, a Python http.server
 // that binds a fixed port itself; both instances serve on it, none dies of EADDRINUSE.
 TEST_F(ClusterModeTest, PmctlStartScriptWithClusterSharesThePortTheScriptBinds) {
-    auto script = std::string(APPS_DIR) + "/pid_server.py";
+    auto script = std::string(CLUSTER_EXAMPLE_PY);  // binds HOST:PORT itself without LISTEN_FDS
     auto r = h.pmctl({"start", script, "-i", "2", "--cluster", "--env", "PORT=" + std::to_string(port), "--kill-timeout", "5s"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_THAT(r.out, HasSubstr("Started pid_server"));
-    ASSERT_TRUE(h.wait_until([&] { return all_ready("pid_server", 2); }, 30s)) << h.pmctl({"describe", "pid_server"}).out;
-    EXPECT_EQ(serving_pids("pid_server", 2).size(), 2u);
-    for (auto& i : h.instances("pid_server")) EXPECT_EQ(field<uint32_t>(i, "restarts"), 0u);
+    EXPECT_THAT(r.out, HasSubstr("Started app"));
+    ASSERT_TRUE(h.wait_until([&] { return all_ready("app", 2); }, 30s)) << h.pmctl({"describe", "app"}).out;
+    EXPECT_EQ(serving_pids("app", 2).size(), 2u);
+    for (auto& i : h.instances("app")) EXPECT_EQ(field<uint32_t>(i, "restarts"), 0u);
     EXPECT_TRUE(h.exits().empty()) << "an instance exited: " << h.exits().front().reason;
 }
 
