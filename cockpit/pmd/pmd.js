@@ -30,6 +30,10 @@
         listing: false,
         relist: false,
         leased: false,     // Figures read once: pmd announces them for the next minute
+        // What the user typed or picked in a row's scale box or signal list, by "scale:APP" /
+        // "signal:APP": the table is rebuilt on every change pmd announces, and must not throw
+        // away a number being typed.
+        drafts: new Map(),
     };
 
     function el(tag, attrs, children) {
@@ -110,12 +114,22 @@
     function renderRows() {
         const rows = M.sortRows(M.filterRows(state.rows, $("pmd-filter").value), state.sortKey, state.sortDesc);
         const body = $("pmd-rows");
+        // The rebuilt row gets the focus back too, so typing goes on where it was.
+        const focused = document.activeElement;
+        const focusSelector = focused && body.contains(focused)
+            ? (focused.dataset.scale !== undefined ? '[data-scale="' + CSS.escape(focused.dataset.scale) + '"]'
+                : focused.dataset.signal !== undefined ? '[data-signal="' + CSS.escape(focused.dataset.signal) + '"]' : null)
+            : null;
         body.replaceChildren();
         const seen = new Set();
         for (const r of rows) {
             const first = !seen.has(r.app);
             seen.add(r.app);
             body.append(rowElement(r, first));
+        }
+        if (focusSelector) {
+            const again = body.querySelector(focusSelector);
+            if (again) again.focus();
         }
         $("pmd-empty").hidden = state.rows.length !== 0;
         for (const th of document.querySelectorAll("th[data-sort]")) {
@@ -181,28 +195,40 @@
         const app = state.apps.find(a => a.name === name);
         const scale = el("input", {
             type: "number", min: "0", "aria-label": "Instances of " + name, "data-scale": name,
-            value: String(app && app.instances ? app.instances.length : 1)
+            value: state.drafts.get("scale:" + name) ?? String(app && app.instances ? app.instances.length : 1)
         });
+        scale.addEventListener("input", () => state.drafts.set("scale:" + name, scale.value));
         box.append(scale);
         box.append(actionButton(name, "scale", "Scale", () => {
             const n = Number(scale.value);
             if (!Number.isInteger(n) || n < 0)
                 throw new Error("the number of instances must be a whole number (0 = one per CPU)");
-            return call("Scale", [name, n], "su");
+            return call("Scale", [name, n], "su").then(answer => {
+                state.drafts.delete("scale:" + name);
+                return answer;
+            });
         }));
         const sig = el("select", { "aria-label": "Signal for " + name, "data-signal": name });
         for (const [label, num] of [["SIGHUP", 1], ["SIGINT", 2], ["SIGUSR1", 10], ["SIGUSR2", 12], ["SIGTERM", 15], ["SIGKILL", 9]])
             sig.append(el("option", { value: String(num), text: label }));
+        if (state.drafts.has("signal:" + name)) sig.value = state.drafts.get("signal:" + name);
+        sig.addEventListener("change", () => state.drafts.set("signal:" + name, sig.value));
         box.append(sig);
         box.append(actionButton(name, "signal", "Signal", () => call("Signal", [name, Number(sig.value)], "si")));
         // Delete asks once more on the same button.
-        const del = el("button", { type: "button", class: "pmd-danger", "data-action": "delete", "data-app": name, text: "Delete" });
+        // Armed in state.drafts, so a table rebuilt between the two clicks still asks only once.
+        const armed = state.drafts.has("delete:" + name);
+        const del = el("button", { type: "button", class: "pmd-danger", "data-action": "delete", "data-app": name,
+                                   text: armed ? "Delete " + name + "?" : "Delete" });
+        if (armed) del.dataset.armed = "1";
         del.addEventListener("click", () => {
-            if (del.dataset.armed !== "1") {
+            if (!state.drafts.has("delete:" + name)) {
+                state.drafts.set("delete:" + name, "1");
                 del.dataset.armed = "1";
                 del.textContent = "Delete " + name + "?";
                 return;
             }
+            state.drafts.delete("delete:" + name);
             del.disabled = true;
             clearError();
             call("Delete", [name], "s")

@@ -219,8 +219,10 @@ check "app log files belong to group pmd (the admin group reads them)" logs_grou
 helper=$(mktemp /tmp/pmd-cockpit-cx.XXXXXX)
 printf '#!/bin/sh\nexec nsenter -t %s -a env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"\n' "$leader" >"$helper"
 chmod +x "$helper"
+SHOTS=${PMD_COCKPIT_SHOTS:-$(mktemp -d /tmp/pmd-cockpit-shots.XXXXXX)}
 browser() {
-  /usr/bin/python3 -B "$REPO/tests/system/cockpit_browser.py" --url "https://127.0.0.1:$PORT" --cx "$helper" "$@"
+  /usr/bin/python3 -B "$REPO/tests/system/cockpit_browser.py" --url "https://127.0.0.1:$PORT" --cx "$helper" \
+    --shots "$SHOTS" "$@"
 }
 check "admin: login, table, stop button, pmctl ls agrees, killed instance comes back" \
   browser --user e2eadmin --password admin-pw-1 --scenario admin
@@ -228,7 +230,17 @@ check "admin: an app's page with its spec, cgroup, logs apart and live, and the 
   browser --user e2eadmin --password admin-pw-1 --scenario detail
 check "unprivileged: sees only its own app, stops it with the button" \
   browser --user e2euser --password user-pw-1 --scenario user
+# 100 apps more (one app file, one start): how long the page takes to show them all.
+many=$(mktemp /tmp/pmd-cockpit-many.XXXXXX.toml)
+for i in $(seq 0 99); do printf '[[app]]\nname = "many%d"\ncommand = ["/bin/sleep", "%d"]\n' "$i" $((8000 + i)); done >"$many"
+cx_cp "$many" /root/many.toml
+rm -f "$many"
+check "pmctl starts 100 apps from one file" cx pmctl start /root/many.toml
+check "admin: the page shows the 100 apps (figure: how long it took)" \
+  browser --user e2eadmin --password admin-pw-1 --scenario many
 rm -f "$helper"
+grep -h '^figure: ' "$LOG" || true
+echo "cockpit-e2e: screenshots in $SHOTS"
 
 echo "cockpit-e2e: $passed passed, $failed failed (log: $LOG)"
 [[ $failed == 0 ]]
