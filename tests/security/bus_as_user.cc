@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -147,6 +148,17 @@ std::string system_bus_config_with_pmd_policy() {
 </busconfig>
 )";
     return out.str();
+}
+
+std::unique_ptr<PmdHarness> start_pmd_for_several_users() {
+    HarnessOptions options;
+    options.bus_config = system_bus_config_with_pmd_policy();
+    auto h = std::make_unique<PmdHarness>(options);
+    // Other users must reach the bus socket inside the harness directory.
+    chmod(h->dir().c_str(), 0755);
+    std::ofstream(h->dir() / "pmd.toml") << "admin_group = \"pmdtest-admins\"\n";
+    h->start_pmd();
+    return h;
 }
 
 }  // namespace pmd::test

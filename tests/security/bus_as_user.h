@@ -7,8 +7,11 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "pmd_harness.h"
 
 namespace pmd::test {
 
@@ -42,5 +45,10 @@ BusOutcome manager_call_as(const TestUser& user, const std::string& address, con
 // A system-type bus configuration: the stock default policy of /usr/share/dbus-1/system.conf
 // (deny own and method calls unless allowed), then the shipped dbus/org.pmd.God1.conf.
 std::string system_bus_config_with_pmd_policy();
+
+// A started pmd on a system-type bus with pmd's policy, whose socket other users can reach,
+// and whose pmd.toml names pmdtest-admins as the admin group: what every test that acts as
+// several users starts from.
+std::unique_ptr<PmdHarness> start_pmd_for_several_users();
 
 }  // namespace pmd::test

@@ -26,12 +26,7 @@ protected:
         alice = test_user("pmdtest-alice");
         bob = test_user("pmdtest-bob");
         carol = test_user("pmdtest-carol");
-        HarnessOptions options;
-        options.bus_config = system_bus_config_with_pmd_policy();
-        h = std::make_unique<PmdHarness>(options);
-        chmod(h->dir().c_str(), 0755);  // other users reach the bus socket inside it
-        std::ofstream(h->dir() / "pmd.toml") << "admin_group = \"pmdtest-admins\"\n";
-        h->start_pmd();
+        h = start_pmd_for_several_users();
     }
 
     void TearDown() override {

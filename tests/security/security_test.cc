@@ -30,13 +30,7 @@ protected:
         alice = test_user("pmdtest-alice");
         bob = test_user("pmdtest-bob");
         carol = test_user("pmdtest-carol");
-        HarnessOptions options;
-        options.bus_config = system_bus_config_with_pmd_policy();
-        h = std::make_unique<PmdHarness>(options);
-        // Other users must reach the bus socket inside the harness directory.
-        chmod(h->dir().c_str(), 0755);
-        std::ofstream(h->dir() / "pmd.toml") << "admin_group = \"pmdtest-admins\"\n";
-        h->start_pmd();
+        h = start_pmd_for_several_users();
     }
 
     static VariantDict sleeper(const std::string& name) {
