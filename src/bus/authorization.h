@@ -24,7 +24,7 @@
 
 #include "bus/caller.h"
 #include "god/app.h"
-#include "god/app_spec.h"
+#include "spec/app_spec.h"
 
 namespace pmd {
 

@@ -9,7 +9,7 @@
 #include <map>
 #include <string>
 
-#include "god/app_spec.h"
+#include "spec/app_spec.h"
 
 namespace pmd {
 

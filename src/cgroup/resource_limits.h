@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "cgroup/cgroup_dir.h"
-#include "god/app_spec.h"
+#include "spec/app_spec.h"
 
 namespace pmd {
 

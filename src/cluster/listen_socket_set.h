@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "base/unique_fd.h"
-#include "god/app_spec.h"
+#include "spec/app_spec.h"
 
 namespace pmd {
 

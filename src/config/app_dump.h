@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "god/app_spec.h"
+#include "spec/app_spec.h"
 
 namespace pmd {
 

@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "config/config_errors.h"
-#include "god/app_spec.h"
+#include "spec/app_spec.h"
 
 namespace pmd {
 

@@ -9,7 +9,7 @@
 #include <set>
 
 #include "base/error.h"
-#include "god/app_spec.h"
+#include "spec/app_spec.h"
 #include "config/app_file.h"
 #include "config/pm2_keys.h"
 #include "config/pm2_launch.h"

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "god/app_spec.h"
+#include "spec/app_spec.h"
 
 namespace pmd {
 

@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "base/error.h"
-#include "god/app_spec.h"
+#include "spec/app_spec.h"
 #include "god/manager.h"
 
 namespace pmd {

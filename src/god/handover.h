@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "god/app.h"
-#include "god/app_spec.h"
+#include "spec/app_spec.h"
 #include "logs/log_handover.h"
 
 namespace pmd {

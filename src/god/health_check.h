@@ -12,7 +12,7 @@
 #include <string>
 
 #include "event/event_loop.h"
-#include "god/app_spec.h"
+#include "spec/app_spec.h"
 #include "god/health_probe.h"
 
 namespace pmd {

@@ -6,7 +6,7 @@
 #include <optional>
 
 #include "base/fs_identity.h"
-#include "god/app_spec.h"
+#include "spec/app_spec.h"
 
 namespace pmd {
 

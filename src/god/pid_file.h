@@ -8,7 +8,7 @@
 #include <string>
 
 #include "base/fs_identity.h"
-#include "god/app_spec.h"
+#include "spec/app_spec.h"
 
 namespace pmd {
 

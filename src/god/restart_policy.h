@@ -17,7 +17,7 @@
 #include <cstdint>
 #include <string>
 
-#include "god/app_spec.h"
+#include "spec/app_spec.h"
 
 namespace pmd {
 

@@ -16,7 +16,7 @@
 #include <optional>
 #include <string>
 
-#include "god/app_spec.h"
+#include "spec/app_spec.h"
 
 namespace pmd {
 

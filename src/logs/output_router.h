@@ -11,7 +11,7 @@
 
 #include "base/fs_identity.h"
 #include "base/unique_fd.h"
-#include "god/app_spec.h"
+#include "spec/app_spec.h"
 #include "logs/log_handover.h"
 
 namespace pmd {

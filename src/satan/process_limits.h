@@ -4,7 +4,7 @@
 #pragma once
 
 #include "cgroup/cgroup_dir.h"
-#include "god/app_spec.h"
+#include "spec/app_spec.h"
 #include "satan/spawner.h"
 
 namespace pmd {
