@@ -32,8 +32,12 @@ T get_or(const VariantDict& d, const char* key, T fallback) {
 void read(WatchedApp& app) {
     app.changed = false;
     app.not_ready.clear();
-    auto state = app.proxy->getProperty("State").onInterface(kApp).get<std::string>();
-    auto instances = app.proxy->getProperty("Instances").onInterface(kApp).get<std::vector<VariantDict>>();
+    // One GetAll, so State and Instances describe the same moment (two reads could see an
+    // online app and, a moment later, its errored instance).
+    std::map<std::string, sdbus::Variant> properties;
+    app.proxy->callMethod("GetAll").onInterface("org.freedesktop.DBus.Properties").withArguments(kApp).storeResultsTo(properties);
+    auto state = properties.at("State").get<std::string>();
+    auto instances = properties.at("Instances").get<std::vector<VariantDict>>();
     bool hopeless = state == "errored" || state == "stopped";
     for (const auto& i : instances) {
         std::string istate = get_or<std::string>(i, "state", "?");
