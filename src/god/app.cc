@@ -44,6 +44,10 @@ std::string App::state() const {
     return "stopped";
 }
 
+std::string label(const App& app, const Instance& instance) {
+    return app.spec.name + "[" + std::to_string(instance.index) + "]";
+}
+
 uint32_t App::restarts() const {
     uint32_t total = 0;
     for (const auto& i : instances) total += i->restarts;

@@ -77,7 +77,7 @@ void Manager::install_spec(App& app, AppSpec spec, LaunchPlan plan, uint64_t spe
 void Manager::resize_stopped(App& app) {
     size_t count = instance_count(app.spec.instances);
     while (app.instances.size() > count) {
-        if (tree_) app.instances.back()->cgroup.remove();
+        if (auto& scope = app.instances.back()->scope) scope->remove();
         app.instances.pop_back();
     }
     while (app.instances.size() < count)
