@@ -36,7 +36,7 @@ std::string App::state() const {
         }
     }
     if (deleting || stopping) return "stopping";
-    if (reloading) return "reloading";
+    if (operation == Operation::Reload) return "reloading";
     if (online == instances.size() && online > 0) return "online";
     if (waiting) return "launching";
     if (errored) return "errored";

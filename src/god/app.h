@@ -154,7 +154,13 @@ public:
     std::vector<std::unique_ptr<Instance>> instances;
     std::vector<std::unique_ptr<Instance>> incoming;  // replacements of a running reload
     bool deleting = false;
-    bool reloading = false;
+    // The app-wide operation in flight, one at a time: a rolling reload (State reads
+    // "reloading"), or a restart to a new spec (update_spec; its instances say what they do:
+    // stopping, then online). Either keeps reload, scale, restart, spec updates, triggers and a
+    // handover out until it ends.
+    enum class Operation { None, Reload, SpecRestart };
+    Operation operation = Operation::None;
+    bool busy() const { return operation != Operation::None; }
     // Someone stopped the app (pmctl stop, or a resurrected dump that says so): its desired
     // state is stopped, which save records. An app whose processes exited by themselves
     // (autorestart = false) is not: cron_restart starts it again, as PM2 does.

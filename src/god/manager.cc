@@ -309,7 +309,7 @@ void Manager::start_instances(App& app, Done done) {
 void Manager::restart(const std::string& name, Done done) {
     for_each_app(name, [this](const std::string& app_name, Done one) {
         App& app = *apps_[app_name];
-        if (app.reloading) {
+        if (app.busy()) {
             one(Error(Error::Kind::Busy, "app '" + app_name + "' is being reloaded; wait for the reload to finish"));
             return;
         }

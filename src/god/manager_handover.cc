@@ -87,7 +87,7 @@ Handover Manager::live_set() const {
 
 void Manager::check_handover_possible() const {
     for (const auto& [name, app] : apps_) {
-        if (app->deleting || app->reloading || !app->incoming.empty())
+        if (app->deleting || app->busy() || !app->incoming.empty())
             throw Error(Error::Kind::Busy, "app '" + name + "' is being reloaded or deleted; re-execute when it is done");
         for (const auto& instance : app->instances)
             if (instance->state == InstanceState::Stopping)

@@ -41,11 +41,11 @@ static bool shares_sockets(const AppSpec& spec) {
 void Manager::reload(const std::string& name, Done done) {
     for_each_app(name, [this](const std::string& app_name, Done one) {
         App& app = *apps_[app_name];
-        if (app.reloading) {
+        if (app.busy()) {
             one(Error(Error::Kind::Busy, "app '" + app_name + "' is already being reloaded"));
             return;
         }
-        app.reloading = true;
+        app.operation = App::Operation::Reload;
         spdlog::info("app {}: rolling reload of {} instance(s), {} at a time{}", app_name, app.instances.size(),
                      std::max(1u, app.spec.reload_batch),
                      shares_sockets(app.spec) ? "; the old ones stop together once all new ones are ready" : "");
@@ -57,7 +57,7 @@ void Manager::reload(const std::string& name, Done done) {
 void Manager::finish_reload(const std::string& name, uint64_t app_id, std::optional<Error> error, Done done) {
     auto it = apps_.find(name);
     if (it != apps_.end() && it->second->id == app_id) {
-        it->second->reloading = false;
+        it->second->operation = App::Operation::None;
         changed(*it->second);
         if (error) spdlog::error("{}", error->what());
         else spdlog::info("app {}: reload done", name);
@@ -242,7 +242,7 @@ void Manager::scale(const std::string& name, uint32_t count, Done done) {
         if (count > SpecLimits::max_instances)
             throw Error(Error::Kind::InvalidSpec, "instances: " + std::to_string(count) + " is more than the limit of " +
                                                       std::to_string(SpecLimits::max_instances));
-        if (app.reloading) throw Error(Error::Kind::Busy, "app '" + name + "' is being reloaded; scale it afterwards");
+        if (app.busy()) throw Error(Error::Kind::Busy, "app '" + name + "' is being reloaded; scale it afterwards");
         uint32_t current = static_cast<uint32_t>(app.instances.size());
         app.spec.instances = requested;
         if (count >= current) {

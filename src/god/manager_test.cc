@@ -253,6 +253,32 @@ TEST_F(ManagerTest, ScaleStartsNewSlotsAndStopsSurplusOnes) {
     EXPECT_EQ(manager.find("web")->spec.instances, 1u);
 }
 
+TEST_F(ManagerTest, RestartToANewSpecReadsStoppingNotReloading) {
+    AppSpec s = spec("web");
+    s.stop_signal = SIGTERM;
+    manager.start(s, getuid());
+    pid_t before = pid("web");
+    AppSpec changed = s;
+    changed.merge_logs = !s.merge_logs;  // a change a reload cannot apply (god/spec_change.h)
+    bool answered = false;
+    std::optional<Error> result;
+    SpecUpdate how;
+    manager.update_spec("web", changed, [&](std::optional<Error> e, SpecUpdate u) {
+        answered = true;
+        result = e;
+        how = u;
+    });
+    EXPECT_EQ(manager.find("web")->state(), "stopping");
+    auto busy = finish([&](Manager::Done d) { manager.scale("web", 2, d); });
+    ASSERT_TRUE(busy);
+    EXPECT_EQ(busy->kind(), Error::Kind::Busy);
+    ASSERT_TRUE(run_until([&] { return answered; }));
+    EXPECT_FALSE(result) << result->what();
+    EXPECT_EQ(how.how, SpecUpdate::How::Restarted);
+    EXPECT_NE(pid("web"), before);
+    EXPECT_EQ(manager.find("web")->state(), "online");
+}
+
 TEST_F(ManagerTest, ScaleDuringAReloadIsBusy) {
     manager.start(spec("web"), getuid());
     manager.reload("web", [](std::optional<Error>) {});

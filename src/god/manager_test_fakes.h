@@ -140,15 +140,19 @@ public:
             throw Error(Error::Kind::ExecFailed, "cannot execute " + request.path + ": No such file or directory");
         int fds[2];
         if (::pipe2(fds, O_CLOEXEC) != 0) throw Error(Error::Kind::Failed, "pipe2 failed");
-        bool ignore_term = os_.ignore_term;
+        // Ignored before the fork, so the child ignores SIGTERM from its first instruction:
+        // set in the child, a stop could come first.
+        struct sigaction ignore = {}, previous = {};
+        ignore.sa_handler = SIG_IGN;
+        if (os_.ignore_term) ::sigaction(SIGTERM, &ignore, &previous);
         pid_t pid = ::fork();
         if (pid == 0) {
             ::close(fds[1]);
-            if (ignore_term) ::signal(SIGTERM, SIG_IGN);
             char status = 0;
             ssize_t n = ::read(fds[0], &status, 1);
             ::_exit(n == 1 ? status : 0);
         }
+        if (os_.ignore_term) ::sigaction(SIGTERM, &previous, nullptr);
         ::close(fds[0]);
         int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
         os_.children.push_back({pid, UniqueFd(fds[1])});

@@ -119,7 +119,7 @@ void Manager::trigger_app_restart(uint64_t app_id, const std::string& name, cons
         spdlog::info("app {}: {} restart skipped: the app is stopped", name, reason);
         return;
     }
-    if (app.reloading) {
+    if (app.busy()) {
         spdlog::info("app {}: {} restart skipped: a reload is running", name, reason);
         return;
     }
@@ -242,7 +242,7 @@ void Manager::check_health(App& app, Instance& instance) {
 void Manager::on_unhealthy(const InstanceKey& key, const std::string& why) {
     App* a = nullptr;
     Instance* i = lookup(key, &a);
-    if (!i || i->state != InstanceState::Online || a->reloading || a->deleting) return;
+    if (!i || i->state != InstanceState::Online || a->busy() || a->deleting) return;
     // Capacity floor: at most one instance of an app is down for its health at a time. While
     // another instance that should serve is not online and ready, this one keeps serving (even
     // unhealthy, it may answer some requests) and is asked about again at its next failed check.
