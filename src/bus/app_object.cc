@@ -34,7 +34,7 @@ std::map<std::string, sdbus::Variant> instance_dict(Manager& manager, const App&
     d["cpu_percent"] = sdbus::Variant(s.cpu_percent);
     d["cpu_usage_nsec"] = sdbus::Variant(s.cpu_usage_nsec);
     d["processes"] = sdbus::Variant(s.processes);
-    d["cgroup"] = sdbus::Variant(instance.cgroup ? instance.cgroup.relative() : std::string());
+    d["cgroup"] = sdbus::Variant(instance.cgroup_path());
     d["ready"] = sdbus::Variant(instance.ready);
     d["status"] = sdbus::Variant(instance.status_text);
     if (instance.last_exit) {

@@ -244,7 +244,7 @@ int run_daemon(const DaemonOptions& opt) {
     pmd::LogSettings log_settings = pmd::log_settings(log_config, opt.log_dir == "/var/log/pmd" ? "" : opt.log_dir);
     make_dir(log_settings.log_dir, "log directory");
     pmd::PipeOutputRouter output(loop, log_settings);
-    pmd::Manager manager(loop, tree.get(), output);
+    pmd::Manager manager(loop, pmd::make_process_scopes(loop, tree.get()), std::make_unique<pmd::SpawnLauncher>(), output);
     pmd::SystemdFdStore fd_store;
     if (fd_store.active()) {
         output.set_fd_store(&fd_store);

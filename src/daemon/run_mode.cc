@@ -104,7 +104,7 @@ int run_foreground(const RunOptions& options, const DaemonConfig& config) {
     else
         spdlog::info("pmd run: processes in cgroup2 {}{}", tree->mount(), tree->root());
     StdioOutputRouter output;
-    Manager manager(loop, tree.get(), output);
+    Manager manager(loop, make_process_scopes(loop, tree.get()), std::make_unique<SpawnLauncher>(), output);
     manager.enable_notify(scratch.path() + "/notify");
     manager.enable_cluster(scratch.path() + "/cluster");
     EndWatcher watcher(loop, manager);

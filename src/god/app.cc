@@ -36,12 +36,16 @@ std::string App::state() const {
         }
     }
     if (deleting || stopping) return "stopping";
-    if (reloading) return "reloading";
+    if (operation == Operation::Reload) return "reloading";
     if (online == instances.size() && online > 0) return "online";
     if (waiting) return "launching";
     if (errored) return "errored";
     if (online) return "online";
     return "stopped";
+}
+
+std::string label(const App& app, const Instance& instance) {
+    return app.spec.name + "[" + std::to_string(instance.index) + "]";
 }
 
 uint32_t App::restarts() const {

@@ -29,13 +29,13 @@
 #include "cluster/listen_socket_set.h"
 #include "cluster/shared_socket_pool.h"
 #include "cluster/node_channel.h"
-#include "cgroup/cgroup_events_watcher.h"
 #include "event/event_loop.h"
 #include "spec/app_spec.h"
 #include "god/cron_schedule.h"
 #include "god/file_watch.h"
 #include "god/health_check.h"
 #include "god/memory_guard.h"
+#include "god/process_scope.h"
 #include "god/restart_policy.h"
 #include "cgroup/resource_usage.h"
 #include "satan/process_ref.h"
@@ -70,7 +70,7 @@ public:
     InstanceState state = InstanceState::Stopped;
     bool want_running = false;
     ProcessRef process;
-    CgroupDir cgroup;
+    std::unique_ptr<ProcessScope> scope;  // made at the first spawn (or adoption)
     RestartPolicy policy;
     uint32_t restarts = 0;  // every respawn, automatic or asked for
     uint64_t started_usec = 0;
@@ -102,7 +102,7 @@ public:
 
     EventSource exit_watch;   // pidfd readable
     EventSource timer;        // kill_timeout while stopping, restart delay while waiting
-    CgroupEventsWatcher::Watch empty_watch;
+    std::unique_ptr<ScopeWatch> empty_watch;
     std::vector<std::function<void()>> on_down;  // run when it reaches stopped/errored
 
     // The last reading of the instance's usage and when it was taken (0: none since the spawn).
@@ -114,6 +114,9 @@ public:
     uint64_t cpu_sample_usec = 0;
     uint64_t cpu_sample_nsec = 0;
     double cpu_percent = 0;
+
+    // The scope's cgroup, relative to the mount; empty without one.
+    std::string cgroup_path() const { return scope ? scope->cgroup_path() : std::string(); }
 
     bool running() const { return state == InstanceState::Online || state == InstanceState::Stopping; }
 };
@@ -151,7 +154,13 @@ public:
     std::vector<std::unique_ptr<Instance>> instances;
     std::vector<std::unique_ptr<Instance>> incoming;  // replacements of a running reload
     bool deleting = false;
-    bool reloading = false;
+    // The app-wide operation in flight, one at a time: a rolling reload (State reads
+    // "reloading"), or a restart to a new spec (update_spec; its instances say what they do:
+    // stopping, then online). Either keeps reload, scale, restart, spec updates, triggers and a
+    // handover out until it ends.
+    enum class Operation { None, Reload, SpecRestart };
+    Operation operation = Operation::None;
+    bool busy() const { return operation != Operation::None; }
     // Someone stopped the app (pmctl stop, or a resurrected dump that says so): its desired
     // state is stopped, which save records. An app whose processes exited by themselves
     // (autorestart = false) is not: cron_restart starts it again, as PM2 does.
@@ -176,5 +185,8 @@ public:
     // last processes are still going away.
     bool wanted_running() const;
 };
+
+// "name[index]", how logs name an instance.
+std::string label(const App& app, const Instance& instance);
 
 }  // namespace pmd

@@ -17,14 +17,14 @@
 
 #include "base/error.h"
 #include "base/fd_store.h"
-#include "cgroup/cgroup_events_watcher.h"
-#include "cgroup/cgroup_tree.h"
 #include "cgroup/resource_usage.h"
 #include "event/event_loop.h"
 #include "cluster/bind_broker.h"
 #include "cluster/notify_socket.h"
 #include "god/app.h"
 #include "god/handover.h"
+#include "god/launcher.h"
+#include "god/process_scope.h"
 #include "logs/output_router.h"
 
 namespace pmd {
@@ -67,8 +67,10 @@ public:
     using Done = std::function<void(std::optional<Error>)>;
     using UpdateDone = std::function<void(std::optional<Error>, SpecUpdate)>;
 
-    // tree may be null: process-group mode (no cgroup2), said at start by the daemon.
-    Manager(EventLoop& loop, CgroupTree* tree, OutputRouter& output);
+    // scopes: where instances' processes are kept (make_process_scopes: cgroup2, or process
+    // groups without it); launcher: how their main processes start (SpawnLauncher).
+    Manager(EventLoop& loop, std::unique_ptr<ProcessScopes> scopes, std::unique_ptr<Launcher> launcher,
+            OutputRouter& output);
     ~Manager();
 
     void set_observer(ManagerObserver* observer) { observer_ = observer; }
@@ -138,7 +140,7 @@ public:
     std::string cgroup_mode() const;
     std::string cgroup_root() const;
     // The tree pmd manages (null in process-group mode): what a report says of controllers.
-    const CgroupTree* cgroup_tree() const { return tree_; }
+    const CgroupTree* cgroup_tree() const { return scopes_->tree(); }
     // PM2's reset (manager_counters.cc): every instance's restart and unstable-restart counts
     // back to 0 (and the backoff with them), for one app or "all"; returns the apps reset.
     // Uptimes are the processes' own and stay.
@@ -199,6 +201,9 @@ private:
     void respawn(const InstanceKey& key);
     void stop_instance(App& app, Instance& instance, std::function<void()> then);
     void stop_app(App& app, std::function<void()> then);
+    // Calls `then` once `stop` has called back for every target.
+    static void when_all(std::vector<Instance*> targets,
+                         const std::function<void(Instance&, std::function<void()>)>& stop, std::function<void()> then);
     void start_instances(App& app, Done done);
     void remove_now(const std::string& name);
     void changed(const App& app);
@@ -230,9 +235,9 @@ private:
     void abort_reload(uint64_t app_id, const std::string& name, std::vector<uint64_t> replacements, Error error, Done done);
 
     EventLoop& loop_;
-    CgroupTree* tree_;
+    std::unique_ptr<ProcessScopes> scopes_;
+    std::unique_ptr<Launcher> launcher_;
     OutputRouter& output_;
-    std::unique_ptr<CgroupEventsWatcher> watcher_;
     ManagerObserver* observer_ = nullptr;
     std::function<void()> on_change_;
     FdStore* fd_store_ = nullptr;

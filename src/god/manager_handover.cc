@@ -87,7 +87,7 @@ Handover Manager::live_set() const {
 
 void Manager::check_handover_possible() const {
     for (const auto& [name, app] : apps_) {
-        if (app->deleting || app->reloading || !app->incoming.empty())
+        if (app->deleting || app->busy() || !app->incoming.empty())
             throw Error(Error::Kind::Busy, "app '" + name + "' is being reloaded or deleted; re-execute when it is done");
         for (const auto& instance : app->instances)
             if (instance->state == InstanceState::Stopping)
@@ -121,10 +121,9 @@ Handover Manager::export_handover() {
 // After a crash: the processes of each instance are whatever its cgroup holds. The main
 // process is the oldest one (everything else in the cgroup was forked after it).
 void Manager::find_instance_processes(App& app, AppHandover& handed) {
-    if (!tree_) return;
+    if (!scopes_->tree()) return;
     for (InstanceHandover& i : handed.instances) {
-        auto dir = tree_->make_instance_dir(app.cgroup, i.index, i.generation);
-        std::vector<pid_t> pids = dir.procs();
+        std::vector<pid_t> pids = scopes_->instance_scope(app.cgroup, i.index, i.generation)->procs();
         if (pids.empty()) continue;
         std::sort(pids.begin(), pids.end(), [](pid_t a, pid_t b) {
             uint64_t ta = start_ticks(a), tb = start_ticks(b);
@@ -165,8 +164,7 @@ void Manager::find_instance_processes(App& app, AppHandover& handed) {
         for (int fd : handed.socket_fds)
             if (auto key = bound_address_key(fd)) seen.insert(key->key);
         for (const InstanceHandover& i : handed.instances) {
-            auto dir = tree_->make_instance_dir(app.cgroup, i.index, i.generation);
-            for (pid_t pid : dir.procs()) {
+            for (pid_t pid : scopes_->instance_scope(app.cgroup, i.index, i.generation)->procs()) {
                 auto process = ProcessRef::open(pid);
                 if (!process) continue;
                 for (UniqueFd& fd : listening_sockets_of(process->pidfd(), pid)) {
@@ -199,7 +197,7 @@ void Manager::adopt(AppHandover handed, bool after_crash) {
         spdlog::warn("app {}: {}", name, e.what());
         app->plan.executable = app->spec.command.front();
     }
-    if (tree_) app->cgroup = tree_->make_app_dir(name);
+    app->cgroup = scopes_->app_dir(name);
     if (after_crash) find_instance_processes(*app, handed);
     if (!handed.socket_fds.empty()) {
         app->sockets = ListenSocketSet::adopt(handed.socket_fds, app->spec.listen, name);
@@ -250,7 +248,7 @@ void Manager::adopt_instance(App& app, const InstanceHandover& handed) {
     instance.cpu_base_nsec = handed.cpu_base_nsec;
     instance.status_text = handed.status_text;
     instance.last_exit = handed.last_exit;
-    if (tree_) instance.cgroup = tree_->make_instance_dir(app.cgroup, instance.index, instance.generation);
+    instance.scope = scopes_->instance_scope(app.cgroup, instance.index, instance.generation);
     auto key = key_of(app, instance);
     UniqueFd channel_fd(handed.channel_fd);
     if (handed.pid > 0 && handed.pidfd >= 0) {
@@ -279,8 +277,8 @@ void Manager::adopt_instance(App& app, const InstanceHandover& handed) {
         instance.state == InstanceState::Stopping) {
         instance.state = InstanceState::Online;
         instance.want_running = true;
-        if (tree_ && instance.cgroup.populated()) {
-            instance.cgroup.kill_all();
+        if (instance.scope->populated()) {
+            instance.scope->kill_all(instance.process);
             when_empty(app, instance, [this, key] { on_instance_down(key); });
         } else {
             instance.timer = loop_.add_timer(std::chrono::microseconds(0), [this, key] { on_instance_down(key); });

@@ -30,7 +30,7 @@ void Manager::update_spec(const std::string& name, AppSpec spec, UpdateDone done
         app = &get(name);
         if (spec.name != name)
             throw Error(Error::Kind::InvalidSpec, "a spec named '" + spec.name + "' cannot replace app '" + name + "'");
-        if (app->reloading)
+        if (app->busy())
             throw Error(Error::Kind::Busy, "app '" + name + "' is being reloaded; daemon-reload again when it is done");
         if (spec.cwd.empty()) spec.cwd = "/";
         validate_spec(spec);
@@ -77,7 +77,7 @@ void Manager::install_spec(App& app, AppSpec spec, LaunchPlan plan, uint64_t spe
 void Manager::resize_stopped(App& app) {
     size_t count = instance_count(app.spec.instances);
     while (app.instances.size() > count) {
-        if (tree_) app.instances.back()->cgroup.remove();
+        if (auto& scope = app.instances.back()->scope) scope->remove();
         app.instances.pop_back();
     }
     while (app.instances.size() < count)
@@ -150,7 +150,7 @@ void Manager::restart_with(App& app, AppSpec spec, LaunchPlan plan, std::string 
     std::string name = app.spec.name;
     spdlog::info("app {}: restarting with its new spec: {}", name, why);
     // No reload, scale or handover may start while the instances are down.
-    app.reloading = true;
+    app.operation = App::Operation::SpecRestart;
     changed(app);
     stop_app(app, [this, id, name, spec = std::move(spec), plan = std::move(plan), why, done]() mutable {
         auto it = apps_.find(name);
@@ -159,7 +159,7 @@ void Manager::restart_with(App& app, AppSpec spec, LaunchPlan plan, std::string 
             return;
         }
         App& a = *it->second;
-        a.reloading = false;
+        a.operation = App::Operation::None;
         std::optional<Error> error;
         try {
             replace_while_down(a, std::move(spec), std::move(plan));

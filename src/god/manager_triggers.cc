@@ -15,10 +15,6 @@
 namespace pmd {
 namespace {
 
-std::string label(const App& app, const Instance& instance) {
-    return app.spec.name + "[" + std::to_string(instance.index) + "]";
-}
-
 // Several instances or pmd-held sockets: a restart would drop every instance at once, a
 // rolling reload keeps serving.
 bool is_cluster(const App& app) { return app.instances.size() > 1 || !app.sockets.empty(); }
@@ -123,7 +119,7 @@ void Manager::trigger_app_restart(uint64_t app_id, const std::string& name, cons
         spdlog::info("app {}: {} restart skipped: the app is stopped", name, reason);
         return;
     }
-    if (app.reloading) {
+    if (app.busy()) {
         spdlog::info("app {}: {} restart skipped: a reload is running", name, reason);
         return;
     }
@@ -166,14 +162,11 @@ void Manager::guard_memory(App& app, Instance& instance) {
                                  format_size(a->spec.max_memory_restart));
     };
     try {
-        if (tree_ && tree_->has_controller("memory")) {
-            instance.memory_guard = MemoryGuard::with_cgroup(*watcher_, instance.cgroup, limit, over);
-            return;
-        }
+        if ((instance.memory_guard = instance.scope->guard_memory(limit, over))) return;
         auto sample = [this, key]() -> uint64_t {
             Instance* i = lookup(key);
             if (!i || !i->process) return 0;
-            return (tree_ ? read_cgroup_usage(i->cgroup, false) : read_proc_usage({i->process.pid()})).memory_bytes;
+            return i->scope->usage(i->process).memory_bytes;
         };
         instance.memory_guard = MemoryGuard::sampling(loop_, sample, limit, MemoryGuard::kSampleInterval, over);
     } catch (const Error& e) {
@@ -249,7 +242,7 @@ void Manager::check_health(App& app, Instance& instance) {
 void Manager::on_unhealthy(const InstanceKey& key, const std::string& why) {
     App* a = nullptr;
     Instance* i = lookup(key, &a);
-    if (!i || i->state != InstanceState::Online || a->reloading || a->deleting) return;
+    if (!i || i->state != InstanceState::Online || a->busy() || a->deleting) return;
     // Capacity floor: at most one instance of an app is down for its health at a time. While
     // another instance that should serve is not online and ready, this one keeps serving (even
     // unhealthy, it may answer some requests) and is asked about again at its next failed check.
