@@ -28,13 +28,15 @@ public:
     void schedule();
     // Runs the task now if it is wanted.
     void flush();
-    bool pending() const { return static_cast<bool>(idle_); }
+    bool pending() const { return pending_; }
 
 private:
     EventLoop& loop_;
     std::function<void()> task_;
     std::chrono::microseconds max_delay_;
-    std::chrono::microseconds last_run_{0};
+    bool pending_ = false;
+    std::chrono::steady_clock::time_point last_end_;
+    std::chrono::steady_clock::duration last_run_{0};
     EventSource idle_;
     EventSource deadline_;
 };

@@ -94,5 +94,31 @@ TEST(BatchedTaskTest, AnAlwaysBusyLoopStillRunsTheTaskByItsDeadline) {
     EXPECT_EQ(runs, 1);
 }
 
+// A run that took D is not followed by another within 10 D, however idle the loop: changes that
+// keep coming cost the task at most about a tenth of the loop.
+TEST(BatchedTaskTest, RunsAreSpacedByTenTimesTheirDuration) {
+    EventLoop loop;
+    using Clock = std::chrono::steady_clock;
+    std::vector<std::pair<Clock::time_point, Clock::time_point>> runs;  // start, end
+    BatchedTask task(loop, [&] {
+        auto start = Clock::now();
+        while (Clock::now() - start < 2ms) {
+        }
+        runs.emplace_back(start, Clock::now());
+        if (runs.size() == 2) loop.exit(0);
+    }, 1ms);
+    EventSource again;
+    auto kick = loop.add_defer([&] {
+        task.schedule();
+        task.flush();
+        // The next change comes in the next iteration, with the loop idle otherwise.
+        again = loop.add_defer([&] { task.schedule(); });
+    });
+    ASSERT_EQ(loop.run(), 0);
+    ASSERT_EQ(runs.size(), 2u);
+    auto first_took = runs[0].second - runs[0].first;
+    EXPECT_GE(runs[1].first - runs[0].second, 10 * first_took);
+}
+
 }  // namespace
 }  // namespace pmd
