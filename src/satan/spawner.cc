@@ -218,9 +218,10 @@ const struct rlimit* default_nofile(const SpawnRequest& req, struct rlimit& out)
 }
 
 // Low fd numbers pmd holds (on /dev/null) for the fds a child needs, so the child may share
-// pmd's table (CLONE_FILES) and unshare only what lies below them. Taken at the first spawn,
-// when pmd has few fds; if they are high (a pmd re-executed with thousands of fds) they save
-// less but cost nothing. Loop thread only.
+// pmd's table (CLONE_FILES) and unshare only what lies below them. Taken as spawns need them
+// (3 for an app without sockets), the first at the first spawn, when pmd has few fds; if they
+// are high (a pmd re-executed with thousands of fds) they save less but cost nothing. Without
+// them (no fd left) a spawn copies the whole table as before. Loop thread only.
 class LowFdSlots {
 public:
     static constexpr int kCount = 64;
@@ -229,15 +230,25 @@ public:
         static LowFdSlots slots;
         return slots;
     }
-    bool usable() const { return usable_; }
-    int slot(int i) const { return slots_[i]; }
+    // Whether `count` slots are there, taking the missing ones now.
+    bool reserve(int count) {
+        if (!usable_) return false;
+        while (static_cast<int>(held_.size()) < count) {
+            UniqueFd fd(fcntl(null_.get(), F_DUPFD_CLOEXEC, 0));
+            if (!fd) return false;
+            above_ = std::max(above_, fd.get() + 1);
+            held_.push_back(std::move(fd));
+        }
+        return true;
+    }
+    int slot(int i) const { return held_[static_cast<size_t>(i)].get(); }
     int above() const { return above_; }
     // Puts fd into slot i (close-on-exec, as every fd of pmd); -1 leaves it on /dev/null.
-    bool fill(int i, int fd) const { return fd < 0 || dup3(fd, slots_[i], O_CLOEXEC) >= 0; }
+    bool fill(int i, int fd) const { return fd < 0 || dup3(fd, slot(i), O_CLOEXEC) >= 0; }
     // Back on /dev/null: a slot must not keep a pipe's write end open (the error pipe's read
     // would never end) nor a socket alive.
     void clear(int count) const {
-        for (int i = 0; i < count; ++i) dup3(null_.get(), slots_[i], O_CLOEXEC);
+        for (int i = 0; i < count; ++i) dup3(null_.get(), slot(i), O_CLOEXEC);
     }
 
 private:
@@ -246,20 +257,11 @@ private:
         // from its own threads (the metrics server's), so the version decides.
         struct utsname u{};
         unsigned major = 0, minor = 0;
-        if (!null_ || uname(&u) < 0 || std::sscanf(u.release, "%u.%u", &major, &minor) != 2 ||
-            major * 1000 + minor < 5009)
-            return;
-        for (int i = 0; i < kCount; ++i) {
-            held_[i].reset(fcntl(null_.get(), F_DUPFD_CLOEXEC, 0));
-            if (!held_[i]) return;
-            slots_[i] = held_[i].get();
-            above_ = std::max(above_, slots_[i] + 1);
-        }
-        usable_ = true;
+        usable_ = null_ && uname(&u) == 0 && std::sscanf(u.release, "%u.%u", &major, &minor) == 2 &&
+                  major * 1000 + minor >= 5009;
     }
     UniqueFd null_;
-    UniqueFd held_[kCount];
-    int slots_[kCount] = {};
+    std::vector<UniqueFd> held_;
     int above_ = 0;
     bool usable_ = false;
 };
@@ -306,11 +308,11 @@ ProcessRef spawn(const SpawnRequest& req) {
     if constexpr (kHaveVforkClone) {
         // Slots 0 and 1: stdout and stderr; 2: the error pipe; 3..: the passed fds.
         const int n = static_cast<int>(req.pass_fds.size());
-        const LowFdSlots& slots = LowFdSlots::get();
+        LowFdSlots& slots = LowFdSlots::get();
         int err_fd = write_end.get();
         int slot_pass[LowFdSlots::kCount];
         int filled = 0;
-        if (slots.usable() && n + 3 <= LowFdSlots::kCount) {
+        if (n + 3 <= LowFdSlots::kCount && slots.reserve(n + 3)) {
             bool ok = slots.fill(0, req.stdout_fd) && slots.fill(1, req.stderr_fd) && slots.fill(2, err_fd);
             for (int i = 0; ok && i < n; ++i) ok = slots.fill(3 + i, req.pass_fds[static_cast<size_t>(i)]);
             filled = 3 + n;
