@@ -202,6 +202,7 @@ class Pmd(Manager):
         self.addr = f"unix:path={self.bus}"
         self.bus_pid = None
         self.state = os.path.join(self.dir, "state")
+        self.extra_args = []  # more pmd options (bench/scale: --config)
 
     def ctl(self, *a):
         return [self.pmctl, "--bus", self.addr, *a]
@@ -217,7 +218,7 @@ class Pmd(Manager):
         self.bus_pid = int(out.split()[0])
         errf = open(os.path.join(self.dir, "pmd.stderr"), "w")
         p = subprocess.Popen([self.pmd, "--bus", self.addr, "--state-dir", self.state,
-                              "--log-dir", os.path.join(self.dir, "log")], stderr=errf, stdout=errf,
+                              "--log-dir", os.path.join(self.dir, "log"), *self.extra_args], stderr=errf, stdout=errf,
                              env=self.env)
         self.procs.append(p)
         self.daemon_pid = p.pid

@@ -35,6 +35,7 @@
 #include "daemon/systemd_fd_store.h"
 #include "event/event_loop.h"
 #include "config/atomic_file.h"
+#include "event/batched_task.h"
 #include "god/declared_apps.h"
 #include "god/handover.h"
 #include "god/manager.h"
@@ -318,23 +319,17 @@ int run_daemon(const DaemonOptions& opt) {
             }
         }
     }
-    // The live file follows every change, written once per loop iteration at most.
-    pmd::EventSource live_write;
-    manager.set_on_change([&] {
-        if (live_write) return;
-        live_write = loop.add_defer([&] {
-            try {
-                pmd::write_file_atomically(live_file, pmd::handover_to_json(manager.live_set()), 0600, false);
-            } catch (const std::exception& e) {
-                spdlog::warn("{}", e.what());
-            }
-            live_write = pmd::EventSource();
-        });
-        // At the bus's priority, and pending before any request that follows the change: a
-        // client told "stopped" is answered again only once the live file says so, so a pmd
-        // killed right after comes back to the state the client saw.
-        live_write.set_priority(pmd::EventPriority::Bus);
-    });
+    // The live file follows every change: written once after a burst of them, and before the
+    // bus is served again, so a client told "stopped" is answered again only once the file says
+    // so and a pmd killed right after comes back to the state the client saw (BatchedTask).
+    pmd::BatchedTask live_write(loop, [&] {
+        try {
+            pmd::write_file_atomically(live_file, pmd::handover_to_json(manager.live_set()), 0600, false);
+        } catch (const std::exception& e) {
+            spdlog::warn("{}", e.what());
+        }
+    }, std::chrono::milliseconds(50));
+    manager.set_on_change([&] { live_write.schedule(); });
     std::unique_ptr<pmd::MetricsServer> metrics;
     if (!log_config.metrics_listen.empty())
         metrics = std::make_unique<pmd::MetricsServer>(loop, manager, output, log_config.metrics_listen);

@@ -1,11 +1,14 @@
 #include "event/event_loop.h"
 
+#include "event/before_bus.h"
+
 #include <signal.h>
 #include <time.h>
 
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <variant>
 
 #include <spdlog/spdlog.h>
@@ -18,15 +21,32 @@ struct EventSource::Callback : std::enable_shared_from_this<EventSource::Callbac
     std::variant<EventLoop::IoHandler, EventLoop::Handler, EventLoop::SignalHandler> handler;
     // sd-event passes a prepare callback the source's own userdata, so it lives here too.
     EventLoop::Handler prepare;
+    const EventLoop* loop = nullptr;
+    // A source at EventPriority::Bus: its dispatch runs the loop's before-bus hook first.
+    bool bus = false;
 };
 
 namespace {
 
 // Handlers run under C frames of sd-event: nothing may be thrown through them. A handler that
 // throws has failed its one event; the daemon goes on.
+// Per loop (tests run several one after another); touched on the loop's thread only.
+std::unordered_map<const EventLoop*, EventLoop::Handler>& before_bus_hooks() {
+    static std::unordered_map<const EventLoop*, EventLoop::Handler> hooks;
+    return hooks;
+}
+
+void run_before_bus(const EventLoop* loop) {
+    auto& hooks = before_bus_hooks();
+    if (hooks.empty()) return;
+    auto it = hooks.find(loop);
+    if (it != hooks.end()) it->second();
+}
+
 template <typename F>
-int invoke(const char* what, F&& f) {
+int invoke(const EventSource::Callback* cb, const char* what, F&& f) {
     try {
+        if (cb && cb->bus) run_before_bus(cb->loop);
         f();
     } catch (const std::exception& e) {
         spdlog::error("{} handler failed: {}", what, e.what());
@@ -42,30 +62,35 @@ int invoke(const char* what, F&& f) {
 
 int on_io(sd_event_source*, int, uint32_t revents, void* userdata) {
     auto cb = static_cast<EventSource::Callback*>(userdata)->shared_from_this();
-    return invoke("io", [&] { std::get<EventLoop::IoHandler>(cb->handler)(revents); });
+    return invoke(cb.get(), "io", [&] { std::get<EventLoop::IoHandler>(cb->handler)(revents); });
 }
 
 int on_time(sd_event_source*, uint64_t, void* userdata) {
     auto cb = static_cast<EventSource::Callback*>(userdata)->shared_from_this();
-    return invoke("timer", [&] { std::get<EventLoop::Handler>(cb->handler)(); });
+    return invoke(cb.get(), "timer", [&] { std::get<EventLoop::Handler>(cb->handler)(); });
 }
 
 int on_signal(sd_event_source*, const struct signalfd_siginfo* si, void* userdata) {
     auto cb = static_cast<EventSource::Callback*>(userdata)->shared_from_this();
-    return invoke("signal", [&] { std::get<EventLoop::SignalHandler>(cb->handler)(static_cast<int>(si->ssi_signo)); });
+    return invoke(cb.get(), "signal", [&] { std::get<EventLoop::SignalHandler>(cb->handler)(static_cast<int>(si->ssi_signo)); });
 }
 
 int on_defer(sd_event_source*, void* userdata) {
     auto cb = static_cast<EventSource::Callback*>(userdata)->shared_from_this();
-    return invoke("deferred", [&] { std::get<EventLoop::Handler>(cb->handler)(); });
+    return invoke(cb.get(), "deferred", [&] { std::get<EventLoop::Handler>(cb->handler)(); });
 }
 
 int on_prepare(sd_event_source*, void* userdata) {
     auto cb = static_cast<EventSource::Callback*>(userdata)->shared_from_this();
-    return invoke("prepare", [&] { if (cb->prepare) cb->prepare(); });
+    return invoke(nullptr, "prepare", [&] { if (cb->prepare) cb->prepare(); });
 }
 
 }  // namespace
+
+void set_before_bus(EventLoop& loop, EventLoop::Handler hook) {
+    if (hook) before_bus_hooks()[&loop] = std::move(hook);
+    else before_bus_hooks().erase(&loop);
+}
 
 EventSource::EventSource(sd_event_source* source, std::shared_ptr<Callback> callback)
     : source_(source), callback_(std::move(callback)) {}
@@ -106,6 +131,7 @@ void EventSource::set_priority(EventPriority priority) {
     if (!source_) return;
     int r = sd_event_source_set_priority(source_, static_cast<int64_t>(priority));
     if (r < 0) fail("cannot set an event priority", r);
+    callback_->bus = priority == EventPriority::Bus;
 }
 
 void EventSource::set_prepare(std::function<void()> handler) {
@@ -128,6 +154,7 @@ EventLoop::~EventLoop() { sd_event_unref(event_); }
 
 EventSource EventLoop::add_io(int fd, uint32_t events, IoHandler handler) {
     auto cb = std::make_shared<EventSource::Callback>();
+    cb->loop = this;
     cb->handler = std::move(handler);
     sd_event_source* s = nullptr;
     int r = sd_event_add_io(event_, &s, fd, events, on_io, cb.get());
@@ -137,6 +164,7 @@ EventSource EventLoop::add_io(int fd, uint32_t events, IoHandler handler) {
 
 EventSource EventLoop::add_timer(std::chrono::microseconds delay, Handler handler) {
     auto cb = std::make_shared<EventSource::Callback>();
+    cb->loop = this;
     cb->handler = std::move(handler);
     sd_event_source* s = nullptr;
     // From the clock now, not sd-event's time of this iteration (sd_event_add_time_relative):
@@ -153,6 +181,7 @@ EventSource EventLoop::add_timer(std::chrono::microseconds delay, Handler handle
 
 EventSource EventLoop::add_realtime_timer(uint64_t usec_since_epoch, Handler handler) {
     auto cb = std::make_shared<EventSource::Callback>();
+    cb->loop = this;
     cb->handler = std::move(handler);
     sd_event_source* s = nullptr;
     int r = sd_event_add_time(event_, &s, CLOCK_REALTIME, usec_since_epoch, 1, on_time, cb.get());
@@ -166,6 +195,7 @@ EventSource EventLoop::add_signal(int signal, SignalHandler handler) {
     sigaddset(&mask, signal);
     sigprocmask(SIG_BLOCK, &mask, nullptr);
     auto cb = std::make_shared<EventSource::Callback>();
+    cb->loop = this;
     cb->handler = std::move(handler);
     sd_event_source* s = nullptr;
     int r = sd_event_add_signal(event_, &s, signal, on_signal, cb.get());
@@ -175,6 +205,7 @@ EventSource EventLoop::add_signal(int signal, SignalHandler handler) {
 
 EventSource EventLoop::add_defer(Handler handler) {
     auto cb = std::make_shared<EventSource::Callback>();
+    cb->loop = this;
     cb->handler = std::move(handler);
     sd_event_source* s = nullptr;
     int r = sd_event_add_defer(event_, &s, on_defer, cb.get());

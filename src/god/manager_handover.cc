@@ -262,7 +262,7 @@ void Manager::adopt_instance(App& app, const InstanceHandover& handed) {
         }
         instance.state = InstanceState::Online;
         instance.exit_watch =
-            loop_.add_io(instance.process.pidfd(), EPOLLIN, [this, key](uint32_t) { on_main_exit(key); });
+            loop_.add_io(instance.process.pidfd(), EPOLLIN | EPOLLET, [this, key](uint32_t) { on_main_exit(key); });
         if (handed.ready) {
             instance.ready = true;
             arm_watchdog(app, instance);

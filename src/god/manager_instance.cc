@@ -122,7 +122,10 @@ void Manager::spawn_instance(App& app, Instance& instance) {
     instance.trigger.reset();
     instance.restart_now = false;
     auto key = key_of(app, instance);
-    instance.exit_watch = loop_.add_io(instance.process.pidfd(), EPOLLIN, [this, key](uint32_t) { on_main_exit(key); });
+    // Edge-triggered: a pidfd stays readable until its exit is dispatched, and sd-event's
+    // epoll_wait re-polled every one of a stop's exits on each iteration (O(N^2) in the kernel).
+    instance.exit_watch =
+        loop_.add_io(instance.process.pidfd(), EPOLLIN | EPOLLET, [this, key](uint32_t) { on_main_exit(key); });
     arm_readiness(app, instance);
     if (app.spec.max_memory_restart) guard_memory(app, instance);
     spdlog::debug("{}: pid {} started", label(app, instance), instance.process.pid());

@@ -481,6 +481,35 @@ TEST_F(FaultsTest, FrozenPmdSeesAndHandlesEveryExitAfterSigcont) {
     for (const auto& [pid, n] : times) EXPECT_EQ(n, 1) << "pid " << pid << " announced " << n << " times";
 }
 
+// pmd.service raises pmd's own fd limit (LimitNOFILE=) for thousands of instances; an app
+// still starts with the soft limit any systemd service gets (1024: select() breaks above it),
+// the hard limit as raised so it may raise its own, unless its spec sets limit_nofile.
+TEST_F(FaultsTest, AnAppStartsWithSoftNofile1024WhenPmdsOwnIsHigher) {
+    struct rlimit ours{};
+    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &ours), 0);
+    if (ours.rlim_max <= 1024) GTEST_SKIP() << "the hard fd limit here is " << ours.rlim_max << ", not above 1024";
+    HarnessOptions options;
+    options.nofile_limit = ours.rlim_max;
+    auto& hh = harness(options);
+    hh.start_pmd();
+    auto app = [&](const std::string& name, const std::string& extra) {
+        // Written aside and renamed: the test never reads a half-written file.
+        return "[[app]]\nname = \"" + name + "\"\ncommand = [\"sh\", \"-c\", \"echo $(ulimit -Sn) $(ulimit -Hn) >" +
+               name + ".tmp && mv " + name + ".tmp " + name + ".limits && exec sleep 1000\"]\ncwd = \"" +
+               hh.dir().string() + "\"\n" + extra;
+    };
+    {
+        std::ofstream apps(hh.dir() / "limits.toml");
+        apps << app("plain", "") << app("own", "limit_nofile = 4096\n");
+    }
+    auto started = hh.pmctl({"start", (hh.dir() / "limits.toml").string()});
+    ASSERT_EQ(started.exit_code, 0) << started.err;
+    ASSERT_TRUE(hh.wait_until([&] { return fs::exists(hh.dir() / "plain.limits") && fs::exists(hh.dir() / "own.limits"); },
+                              20s));
+    EXPECT_EQ(read_file(hh.dir() / "plain.limits"), "1024 " + std::to_string(ours.rlim_max) + "\n");
+    EXPECT_EQ(read_file(hh.dir() / "own.limits"), "4096 4096\n");
+}
+
 // ---- 5. Many apps crash-looping at once ------------------------------------------------
 
 TEST_F(FaultsTest, TwoHundredCrashLoopingAppsPmctlLsKeepsAnswering) {
