@@ -95,6 +95,10 @@ struct AppSpec {
     bool merge_logs = false;
     // Timestamp prefix of log lines in moment.js syntax as PM2 ("YYYY-MM-DD HH:mm:ss"); empty = none.
     std::string log_date_format;
+    // Rotation of the app's log files, as supervisord's stdout_logfile_maxbytes/_backups per
+    // program; nullopt = pmd.toml's log_max_size/log_max_files. log_max_size 0 = never rotate.
+    std::optional<uint64_t> log_max_size;
+    std::optional<uint32_t> log_max_files;
 
     // pmd's own: sockets pmd binds once and hands to every instance (see cluster/).
     std::vector<ListenAddress> listen;
