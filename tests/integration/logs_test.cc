@@ -1,4 +1,4 @@
-// Issue 5: logs through pmd's pipes (files, rotation, journal wire format, drops), pmctl logs,
+// Logs through pmd's pipes (files, rotation, journal wire format, drops), pmctl logs,
 // flush, reopen-logs, and the Prometheus endpoint; against a real pmd with real processes.
 #include <fcntl.h>
 #include <httplib.h>
