@@ -26,6 +26,9 @@ std::vector<AppSpec> parse_dump_text(std::string_view text, const std::string& s
                                      std::set<std::string>* stopped = nullptr);
 std::vector<AppSpec> load_dump(const std::filesystem::path& path, std::set<std::string>* stopped);
 
+// Whether the dump writes `key` of spec/app_keys.h (a unit test holds every key to it).
+bool app_dump_writes(std::string_view key);
+
 // "1m30s", "1s600ms", "0ms": a duration text parse_duration() reads back to the same value.
 std::string exact_duration_text(Millis d);
 // "512M", "1536K", "1000": a size text parse_size() reads back to the same value.

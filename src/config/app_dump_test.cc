@@ -52,6 +52,8 @@ AppSpec every_field_set() {
     a.increment_var = "PORT";
     a.merge_logs = true;
     a.log_date_format = "YYYY-MM-DD \"HH\"";
+    a.log_max_size = 64ull << 10;
+    a.log_max_files = 0;
     a.listen = {{"tcp:0.0.0.0:8080", "http"}, {"unix:/run/a.sock", ""}};
     a.reuse_port = false;
     a.watchdog_sec = 20s;

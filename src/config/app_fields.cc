@@ -15,33 +15,15 @@
 #include "config/shell_words.h"
 #include "config/spec_validation.h"
 #include "god/cron_schedule.h"
+#include "spec/app_keys.h"
 
 namespace pmd {
 namespace {
 
-// clang-format off
-constexpr std::string_view kAppKeys[] = {
-    "name", "script", "args", "command", "interpreter", "interpreter_args", "node_args", "cwd", "instances",
-    "env", "autorestart", "max_restarts", "min_uptime", "restart_delay", "exp_backoff_restart_delay",
-    "kill_timeout", "listen_timeout", "wait_ready", "max_memory_restart", "cron_restart", "watch",
-    "ignore_watch", "instance_var", "increment_var", "out_file", "error_file", "merge_logs",
-    "log_date_format", "user", "uid", "group", "gid", "listen", "reuse_port", "memory_max", "cpu_max",
-    "pids_max", "stop_signal", "watchdog_sec", "health_check",
-    "no_new_privs", "umask", "limit_nofile", "limit_nproc", "limit_core", "limit_memlock",
-    "watch_delay", "reload_batch", "exec_mode", "shutdown_with_message", "pid_file",
-};
-// clang-format on
-// Keys that describe one particular app, so [defaults] cannot hold them.
-constexpr std::string_view kOneAppKeys[] = {"name",        "script",           "args",     "command",
-                                            "interpreter", "interpreter_args", "node_args"};
 constexpr std::string_view kHealthKeys[] = {"type",     "url",     "port",     "command",
                                             "interval", "timeout", "failures", "expected_status"};
 constexpr std::string_view kListenKeys[] = {"address", "name"};
 constexpr std::string_view kHealthTypes[] = {"http", "tcp", "exec"};
-
-bool contains(std::span<const std::string_view> list, std::string_view word) {
-    return std::find(list.begin(), list.end(), word) != list.end();
-}
 
 // Reads typed values out of TOML nodes, reporting "expected X, got Y" at the value's position.
 // Every field that failed is remembered so validation does not report it a second time.
@@ -458,61 +440,70 @@ std::string unknown_key_message(std::string_view key) {
     if (auto pmd_key = pm2_key_in_pmd(key); pmd_key && *pmd_key != key)
         return "unknown key; PM2's '" + std::string(key) + "' is '" + *pmd_key + "' in pmd";
     if (auto why = pm2_key_without_equivalent(key)) return "PM2's '" + std::string(key) + "' has no pmd key: " + *why;
-    std::string hint = did_you_mean_suffix(key, kAppKeys);
+    std::string hint = did_you_mean_suffix(key, app_table_keys());
     return "unknown key" + (hint.empty() ? std::string(" (see docs/config-reference.md)") : hint);
 }
 
 using FieldReader = std::function<void(const toml::node&, ValueReader&, AppSpec&)>;
 
-// The fields that are one key ↔ one AppSpec member; the rest are handled in decode_app_table.
-const std::map<std::string_view, FieldReader>& simple_fields() {
-    auto dur = [](Millis AppSpec::*member, std::string_view field) {
-        return [member, field](const toml::node& n, ValueReader& r, AppSpec& s) {
-            if (auto d = r.duration(n, field)) s.*member = *d;
-        };
-    };
-    auto flag = [](bool AppSpec::*member, std::string_view field) {
-        return [member, field](const toml::node& n, ValueReader& r, AppSpec& s) {
-            if (auto b = r.boolean(n, field)) s.*member = *b;
-        };
-    };
-    auto text = [](std::string AppSpec::*member, std::string_view field) {
-        return [member, field](const toml::node& n, ValueReader& r, AppSpec& s) {
-            if (auto t = r.string(n, field)) s.*member = *t;
-        };
-    };
-    auto bytes = [](uint64_t AppSpec::*member, std::string_view field) {
-        return [member, field](const toml::node& n, ValueReader& r, AppSpec& s) {
-            if (auto b = r.size(n, field)) s.*member = *b;
-        };
-    };
-    // user/uid and group/gid: PM2 takes a name or a number; a number is kept as its text.
-    auto identity = [](std::string AppSpec::*member, std::string_view field) {
-        return [member, field](const toml::node& n, ValueReader& r, AppSpec& s) {
-            if (auto i = n.as_integer(); i && i->get() >= 0)
-                s.*member = std::to_string(i->get());
-            else if (auto t = n.as_string())
-                s.*member = t->get();
-            else
-                r.bad(n, field, "expected a name or a numeric id, got " + describe_toml_value(n));
-        };
-    };
+// A reader for a key of a plain kind, through its AppSpec member.
+FieldReader plain_reader(const AppKey& k) {
+    std::string_view field = k.key;
+    return std::visit(
+        [&](auto member) -> FieldReader {
+            using M = decltype(member);
+            if constexpr (std::is_same_v<M, std::string AppSpec::*>) {
+                if (k.kind == AppKeyKind::Identity)
+                    // PM2 takes a name or a number; a number is kept as its text.
+                    return [member, field](const toml::node& n, ValueReader& r, AppSpec& s) {
+                        if (auto i = n.as_integer(); i && i->get() >= 0)
+                            s.*member = std::to_string(i->get());
+                        else if (auto t = n.as_string())
+                            s.*member = t->get();
+                        else
+                            r.bad(n, field, "expected a name or a numeric id, got " + describe_toml_value(n));
+                    };
+                return [member, field](const toml::node& n, ValueReader& r, AppSpec& s) {
+                    if (auto t = r.string(n, field)) s.*member = *t;
+                };
+            } else if constexpr (std::is_same_v<M, bool AppSpec::*>) {
+                return [member, field](const toml::node& n, ValueReader& r, AppSpec& s) {
+                    if (auto b = r.boolean(n, field)) s.*member = *b;
+                };
+            } else if constexpr (std::is_same_v<M, Millis AppSpec::*>) {
+                return [member, field](const toml::node& n, ValueReader& r, AppSpec& s) {
+                    if (auto d = r.duration(n, field)) s.*member = *d;
+                };
+            } else if constexpr (std::is_same_v<M, std::optional<uint64_t> AppSpec::*>) {
+                if (k.kind == AppKeyKind::Limit) return read_limit(member, field);
+                return [member, field](const toml::node& n, ValueReader& r, AppSpec& s) {
+                    if (auto b = r.size(n, field)) s.*member = *b;
+                };
+            } else if constexpr (std::is_same_v<M, uint64_t AppSpec::*>) {
+                if (k.kind == AppKeyKind::Size)
+                    return [member, field](const toml::node& n, ValueReader& r, AppSpec& s) {
+                        if (auto b = r.size(n, field)) s.*member = *b;
+                    };
+                return [member, field, max = k.max](const toml::node& n, ValueReader& r, AppSpec& s) {
+                    if (auto c = r.count(n, field, max)) s.*member = *c;
+                };
+            } else if constexpr (std::is_same_v<M, uint32_t AppSpec::*> ||
+                                 std::is_same_v<M, std::optional<uint32_t> AppSpec::*>) {
+                return [member, field, max = k.max](const toml::node& n, ValueReader& r, AppSpec& s) {
+                    if (auto c = r.count(n, field, max)) s.*member = static_cast<uint32_t>(*c);
+                };
+            } else {
+                return nullptr;
+            }
+        },
+        k.member);
+}
+
+// Readers of the Custom keys of spec/app_keys.h that are one key of the table; the keys that
+// build the command (name, script, args, interpreter...), cwd and env are read in decode_app_table.
+const std::map<std::string_view, FieldReader>& custom_fields() {
     static const std::map<std::string_view, FieldReader> fields = {
         {"instances", read_instances},
-        {"autorestart", flag(&AppSpec::autorestart, "autorestart")},
-        {"max_restarts",
-         [](const toml::node& n, ValueReader& r, AppSpec& s) {
-             if (auto c = r.count(n, "max_restarts", std::numeric_limits<uint32_t>::max()))
-                 s.max_restarts = static_cast<uint32_t>(*c);
-         }},
-        {"min_uptime", dur(&AppSpec::min_uptime, "min_uptime")},
-        {"restart_delay", dur(&AppSpec::restart_delay, "restart_delay")},
-        {"exp_backoff_restart_delay", dur(&AppSpec::exp_backoff_restart_delay, "exp_backoff_restart_delay")},
-        {"kill_timeout", dur(&AppSpec::kill_timeout, "kill_timeout")},
-        {"listen_timeout", dur(&AppSpec::listen_timeout, "listen_timeout")},
-        {"watchdog_sec", dur(&AppSpec::watchdog_sec, "watchdog_sec")},
-        {"watch_delay", dur(&AppSpec::watch_delay, "watch_delay")},
-        {"wait_ready", flag(&AppSpec::wait_ready, "wait_ready")},
         {"reload_batch",
          [](const toml::node& n, ValueReader& r, AppSpec& s) {
              auto c = r.count(n, "reload_batch", SpecLimits::max_instances);
@@ -520,14 +511,6 @@ const std::map<std::string_view, FieldReader>& simple_fields() {
                  r.bad(n, "reload_batch", "must be at least 1 (instances replaced at a time by a reload)");
              else if (c)
                  s.reload_batch = static_cast<uint32_t>(*c);
-         }},
-        {"merge_logs", flag(&AppSpec::merge_logs, "merge_logs")},
-        {"reuse_port", flag(&AppSpec::reuse_port, "reuse_port")},
-        {"max_memory_restart", bytes(&AppSpec::max_memory_restart, "max_memory_restart")},
-        {"memory_max", bytes(&AppSpec::memory_max, "memory_max")},
-        {"pids_max",
-         [](const toml::node& n, ValueReader& r, AppSpec& s) {
-             if (auto c = r.count(n, "pids_max", std::numeric_limits<int64_t>::max())) s.pids_max = *c;
          }},
         {"cpu_max", read_cpu_max},
         {"stop_signal", read_stop_signal},
@@ -546,26 +529,25 @@ const std::map<std::string_view, FieldReader>& simple_fields() {
          [](const toml::node& n, ValueReader& r, AppSpec& s) {
              if (auto l = r.string_list(n, "ignore_watch")) s.ignore_watch = *l;
          }},
-        {"instance_var", text(&AppSpec::instance_var, "instance_var")},
-        {"increment_var", text(&AppSpec::increment_var, "increment_var")},
-        {"out_file", text(&AppSpec::out_file, "out_file")},
-        {"error_file", text(&AppSpec::error_file, "error_file")},
-        {"pid_file", text(&AppSpec::pid_file, "pid_file")},
-        {"log_date_format", text(&AppSpec::log_date_format, "log_date_format")},
-        {"user", identity(&AppSpec::user, "user")},
-        {"uid", identity(&AppSpec::user, "uid")},
-        {"group", identity(&AppSpec::group, "group")},
-        {"gid", identity(&AppSpec::group, "gid")},
         {"listen", read_listen},
         {"health_check", read_health_check},
-        {"no_new_privs", flag(&AppSpec::no_new_privs, "no_new_privs")},
-        {"shutdown_with_message", flag(&AppSpec::shutdown_with_message, "shutdown_with_message")},
         {"umask", read_umask},
-        {"limit_nofile", read_limit(&AppSpec::limit_nofile, "limit_nofile")},
-        {"limit_nproc", read_limit(&AppSpec::limit_nproc, "limit_nproc")},
-        {"limit_core", read_limit(&AppSpec::limit_core, "limit_core")},
-        {"limit_memlock", read_limit(&AppSpec::limit_memlock, "limit_memlock")},
     };
+    return fields;
+}
+
+// Every key of the table but those decode_app_table reads itself.
+const std::map<std::string_view, FieldReader>& simple_fields() {
+    static const std::map<std::string_view, FieldReader> fields = [] {
+        std::map<std::string_view, FieldReader> out;
+        for (const AppKey& k : app_keys()) {
+            if (k.kind != AppKeyKind::Custom)
+                out.emplace(k.key, plain_reader(k));
+            else if (auto it = custom_fields().find(k.key); it != custom_fields().end())
+                out.emplace(k.key, it->second);
+        }
+        return out;
+    }();
     return fields;
 }
 
@@ -591,7 +573,22 @@ toml::source_region position_of(const toml::table& table, std::string_view field
 }  // namespace
 
 std::span<const std::string_view> app_table_keys() {
-    return kAppKeys;
+    static const std::vector<std::string_view> keys = [] {
+        std::vector<std::string_view> out;
+        for (const AppKey& k : app_keys()) out.push_back(k.key);
+        return out;
+    }();
+    return keys;
+}
+
+static bool app_table_reads_itself(std::string_view key) {
+    static constexpr std::string_view kInline[] = {"name",     "script", "args", "command", "interpreter",
+                                                   "interpreter_args", "node_args", "cwd", "env"};
+    return std::find(std::begin(kInline), std::end(kInline), key) != std::end(kInline);
+}
+
+bool app_table_has_reader(std::string_view key) {
+    return app_table_reads_itself(key) || simple_fields().contains(key);
 }
 
 AppSpec decode_app_request(const toml::table& table, const std::string& source_name,
@@ -614,7 +611,7 @@ AppTableOutcome decode_app_table(const toml::table& table, const AppTableContext
 
     for (const auto& [key, node] : table) {
         std::string_view name = key.str();
-        if (ctx.is_defaults && contains(kOneAppKeys, name)) {
+        if (const AppKey* k = find_app_key(name); ctx.is_defaults && k && k->one_app) {
             read.bad_at(key.source(), name, "belongs to one app; [defaults] holds only settings shared by all apps");
             continue;
         }

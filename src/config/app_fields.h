@@ -36,7 +36,10 @@ AppTableOutcome decode_app_table(const toml::table& table, const AppTableContext
 AppSpec decode_app_request(const toml::table& table, const std::string& source_name,
                            const std::filesystem::path& base_dir, const AppSpec& defaults = {});
 
-// Every key an app table accepts, besides env_<profile>.
+// Every key an app table accepts, besides env_<profile> (spec/app_keys.h, in its order).
 std::span<const std::string_view> app_table_keys();
+
+// Whether the reader decodes `key` (a unit test holds every key of spec/app_keys.h to it).
+bool app_table_has_reader(std::string_view key);
 
 }  // namespace pmd

@@ -150,7 +150,7 @@ std::vector<SpecProblem> find_spec_problems(const AppSpec& spec) {
             add("health_check.timeout", "the timeout (" + format_duration(hc.timeout) +
                                             ") must not be longer than the interval (" + format_duration(hc.interval) + ")");
     }
-    // Bounds added by security (issue 8): what a bus request could otherwise use to make pmd
+    // Bounds against abuse: what a bus request could otherwise use to make pmd
     // allocate, or the kernel refuse, at spawn time rather than at the request.
     size_t command_bytes = 0;
     for (const auto& arg : spec.command) command_bytes += arg.size() + 1;

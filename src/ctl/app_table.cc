@@ -103,7 +103,7 @@ std::string render_app_description(const VariantDict& p) {
         << "Cgroup: " << get_or<std::string>(p, "CgroupPath", "") << "\n"
         << "Figures: " << get_or<std::string>(p, "StatsSource", "") << "\n";
     for (const auto& w : get_or<std::vector<std::string>>(p, "Warnings", {})) out << "Warning: " << w << "\n";
-    // Logs (issue 5): where lines go, and how many pmd could not deliver.
+    // Logs: where lines go, and how many pmd could not deliver.
     if (p.count("LogSinks")) {
         out << "Logs:";
         for (const auto& sink : p.at("LogSinks").get<std::vector<std::string>>()) out << " " << sink;
@@ -124,7 +124,7 @@ std::string render_app_description(const VariantDict& p) {
     if (auto it = spec.find("cwd"); it != spec.end()) out << "Cwd: " << it->second.get<std::string>() << "\n";
     if (auto it = spec.find("exec_mode"); it != spec.end())
         out << "Exec mode: " << it->second.get<std::string>() << " (the instances share the sockets they bind)\n";
-    // Restart triggers (issue 9).
+    // Restart triggers.
     if (auto it = spec.find("cron_restart"); it != spec.end()) {
         out << "Cron restart: " << it->second.get<std::string>();
         if (auto next = get_or<uint64_t>(p, "NextCronRestart", 0)) {

@@ -39,7 +39,7 @@ public:
     VariantDict describe(const std::string& name);
     sdbus::ObjectPath app_path(const std::string& name);
     std::string ping();
-    // Apps from files (issue 4): pmd reads the file; returns the started apps' object paths.
+    // Apps from files: pmd reads the file; returns the started apps' object paths.
     std::vector<sdbus::ObjectPath> start_file(const std::string& absolute_path, const std::string& profile,
                                               const std::vector<std::string>& only);
     std::string save();

@@ -423,7 +423,7 @@ int main(int argc, char** argv) {
     auto* reopen_cmd = cli.add_subcommand("reopen-logs", "Reopen every log file (after an external logrotate moved them)");
     auto* monit_cmd = cli.add_subcommand("monit", "Live dashboard of every app: CPU, memory, restarts, state (q quits)");
 
-    // Apps from files (issue 4).
+    // Apps from files.
     auto* save_cmd = cli.add_subcommand("save", "Write every app's spec to pmd's dump (state dir), for resurrect and boot");
     auto* resurrect_cmd = cli.add_subcommand("resurrect", "Start the saved apps that are not running");
     auto* daemon_reload_cmd = cli.add_subcommand("daemon-reload", "Re-read apps_dir: start new apps, reload changed ones to their "

@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "spec/app_keys.h"
+
 namespace pmd {
 namespace {
 
@@ -13,14 +15,7 @@ std::string listed(const std::vector<ListenAddress>& listen) {
 }
 
 // The per-app log route's fields that differ, by their app-file names.
-std::vector<std::string> changed_log_fields(const AppSpec& a, const AppSpec& b) {
-    std::vector<std::string> out;
-    if (a.out_file != b.out_file) out.push_back("out_file");
-    if (a.error_file != b.error_file) out.push_back("error_file");
-    if (a.merge_logs != b.merge_logs) out.push_back("merge_logs");
-    if (a.log_date_format != b.log_date_format) out.push_back("log_date_format");
-    return out;
-}
+std::vector<std::string> changed_log_fields(const AppSpec& a, const AppSpec& b) { return changed_app_keys(a, b, AppKeyApply::LogRoute); }
 
 }  // namespace
 

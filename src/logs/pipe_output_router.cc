@@ -59,7 +59,11 @@ FileSink* PipeOutputRouter::file_sink(AppLogs& logs, const std::string& path) {
     auto it = logs.files.find(path);
     if (it != logs.files.end()) return it->second.get();
     bool in_log_dir = path.starts_with(settings_.log_dir + "/");
-    auto sink = std::make_unique<FileSink>(loop_, path, settings_.rotation, logs.date_format,
+    // An app's own log_max_size/log_max_files win over pmd.toml's.
+    RotationLimits rotation = settings_.rotation;
+    if (logs.spec.log_max_size) rotation.max_size = *logs.spec.log_max_size;
+    if (logs.spec.log_max_files) rotation.max_files = *logs.spec.log_max_files;
+    auto sink = std::make_unique<FileSink>(loop_, path, rotation, logs.date_format,
                                            in_log_dir ? std::nullopt : logs.owner);
     return logs.files.emplace(path, std::move(sink)).first->second.get();
 }

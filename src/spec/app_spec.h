@@ -69,7 +69,7 @@ struct AppSpec {
     std::string out_file;
     std::string error_file;
 
-    // --- Appended by config/ (issue 4). Defaults equal PM2's. ---
+    // --- What app files add. Defaults equal PM2's. ---
     // instances = 0 means "max" (one per CPU): app files and dumps keep it symbolic so a dump
     // restored on another machine follows its CPU count; god/ resolves it when it starts instances.
 
@@ -95,6 +95,10 @@ struct AppSpec {
     bool merge_logs = false;
     // Timestamp prefix of log lines in moment.js syntax as PM2 ("YYYY-MM-DD HH:mm:ss"); empty = none.
     std::string log_date_format;
+    // Rotation of the app's log files, as supervisord's stdout_logfile_maxbytes/_backups per
+    // program; nullopt = pmd.toml's log_max_size/log_max_files. log_max_size 0 = never rotate.
+    std::optional<uint64_t> log_max_size;
+    std::optional<uint32_t> log_max_files;
 
     // pmd's own: sockets pmd binds once and hands to every instance (see cluster/).
     std::vector<ListenAddress> listen;
@@ -106,7 +110,7 @@ struct AppSpec {
     ExecMode exec_mode = ExecMode::Fork;
     Millis watchdog_sec{0};               // 0 = off; else WATCHDOG=1 expected this often
     HealthCheck health_check;
-    // --- Appended by security (issue 8): how the child is confined besides its user. ---
+    // --- How the child is confined besides its user. ---
     // PR_SET_NO_NEW_PRIVS before exec: setuid binaries and file capabilities cannot raise privileges.
     bool no_new_privs = false;
     uint32_t umask = 022;
@@ -136,7 +140,7 @@ struct SpecLimits {
     static constexpr size_t max_args = 4096;
     static constexpr size_t max_env_bytes = 256 * 1024;
     static constexpr Millis max_duration{std::chrono::hours(24 * 7)};
-    // Appended by security (issue 8).
+    // Bounds that keep a bus request from making pmd hold huge paths, envs or argvs.
     static constexpr size_t max_path_length = 4095;  // PATH_MAX - 1
     static constexpr size_t max_env_vars = 4096;
     static constexpr size_t max_command_bytes = 256 * 1024;  // all arguments together

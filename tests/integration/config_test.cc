@@ -1,4 +1,4 @@
-// Issue 4 as a user meets it: apps_dir at boot, StartFile with [defaults] and profiles,
+// Apps from files as a user meets them: apps_dir at boot, StartFile with [defaults] and profiles,
 // save/resurrect across a pmd restart, daemon-reload (and SIGHUP), pmctl import, pmd run.
 #include <signal.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-// Issue 5: logs through pmd's pipes (files, rotation, journal wire format, drops), pmctl logs,
+// Logs through pmd's pipes (files, rotation, journal wire format, drops), pmctl logs,
 // flush, reopen-logs, and the Prometheus endpoint; against a real pmd with real processes.
 #include <fcntl.h>
 #include <httplib.h>
@@ -241,6 +241,47 @@ TEST_F(LogsTest, PmctlLogsFollowSeesNewLinesAcrossRotation) {
         EXPECT_NE(at, std::string::npos) << line;
         EXPECT_EQ(follow.seen().find(line, at + 1), std::string::npos) << "twice: " << line;
     }
+}
+
+// Per-app log_max_size/log_max_files (from an app file through pmctl) win over pmd.toml's for
+// that app only: "small" rotates at 100 bytes and keeps 2 rotated files, "big" beside it keeps
+// the daemon's 1M. Each line is waited for in the file before the next is fed, so where each
+// rotation falls is fixed: 10 lines of 10 bytes fill a file, the 11th rotates it.
+TEST_F(LogsTest, PerAppLogMaxSizeAndFilesOverrideTheDaemons) {
+    start("log_max_size = \"1M\"\nlog_max_files = 10\n");
+    std::string small_fifo = (h.dir() / "small-input").string(), big_fifo = (h.dir() / "big-input").string();
+    ASSERT_EQ(::mkfifo(small_fifo.c_str(), 0600), 0);
+    ASSERT_EQ(::mkfifo(big_fifo.c_str(), 0600), 0);
+    std::ofstream(h.dir() / "small.toml") << "[[app]]\nname = \"small\"\ncommand = [\"/bin/sh\", \"-c\", \"exec cat <>"
+                                          << small_fifo << "\"]\nautorestart = false\nlog_max_size = 100\nlog_max_files = 2\n";
+    auto r = h.pmctl({"start", (h.dir() / "small.toml").string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    h.start_app(spec("big", "exec cat <>" + big_fifo));
+
+    auto lines = [](int from, int to) {
+        std::string out;
+        for (int i = from; i <= to; ++i) out += "line-" + std::to_string(1000 + i) + "\n";  // 10 bytes
+        return out;
+    };
+    for (int i = 1; i <= 35; ++i) {
+        std::string line = lines(i, i);
+        feed(small_fifo, line);
+        feed(big_fifo, line);
+        ASSERT_TRUE(h.wait_until([&] { return read_file(log("small-out.log")).ends_with(line) &&
+                                              read_file(log("big-out.log")).ends_with(line); })) << line;
+    }
+    EXPECT_EQ(read_file(log("small-out.log")), lines(31, 35));
+    EXPECT_EQ(read_file(log("small-out.log.1")), lines(21, 30));
+    EXPECT_EQ(read_file(log("small-out.log.2")), lines(11, 20));
+    EXPECT_FALSE(fs::exists(log("small-out.log.3"))) << "log_max_files = 2 keeps two rotated files";
+    EXPECT_EQ(read_file(log("big-out.log")), lines(1, 35));
+    EXPECT_FALSE(fs::exists(log("big-out.log.1")));
+
+    // The bus shows the keys in the app's Spec, as pmctl save would write them.
+    auto described = h.pmctl({"describe", "small", "--json"});
+    ASSERT_EQ(described.exit_code, 0) << described.err;
+    EXPECT_THAT(described.out, HasSubstr("\"log_max_size\""));
+    EXPECT_THAT(described.out, HasSubstr("\"log_max_files\""));
 }
 
 TEST_F(LogsTest, FlushTruncatesTheAppsFiles) {

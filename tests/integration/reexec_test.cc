@@ -1,4 +1,4 @@
-// pmd lives through its own restart (issue 7): a re-exec under load and a kill -9 leave every
+// pmd lives through its own restart: a re-exec under load and a kill -9 leave every
 // worker running with the same pid. Real pmd, real sockets, real signals.
 #include <signal.h>
 #include <sys/wait.h>

@@ -1,4 +1,4 @@
-// Restart triggers (issue 9) through the bus against a real pmd: cron_restart at the second,
+// Restart triggers through the bus against a real pmd: cron_restart at the second,
 // watch with a burst of changes, max_memory_restart with a growing process, and a health
 // check that fails and recovers. Every wait is on an event with a deadline.
 #include <arpa/inet.h>

@@ -308,7 +308,7 @@ cx pmctl start -n e2e-counter -- sh -c 'i=0; while :; do i=$((i+1)); echo "tick 
 reload_ok() { cx systemctl reload pmd && unit_active; }
 check "systemctl reload pmd keeps it active" reload_ok
 
-# Issue 7: the daemon is replaced (reload = re-exec) or crashes (kill -9), and every worker
+# Surviving its own restart: the daemon is replaced (reload = re-exec) or crashes (kill -9), and every worker
 # lives on with the same pid; after the crash, pmd takes its apps back from their cgroups.
 main_pid() { cx systemctl show -p MainPID --value pmd; }
 reexec_keeps_pids() {
