@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""pmd vs PM2 vs supervisord: every scenario of issue 10 in one run (Python 3 stdlib only).
+"""pmd vs PM2 vs supervisord: every scenario of the figures in docs/benchmarks.md in one run (Python 3 stdlib only).
 
 Run through bench/run, which installs the peers and builds pmd. Each manager gets its own temp
 dir (a private D-Bus + state/log dirs for pmd, PM2_HOME for PM2, a config + unix socket for

@@ -169,7 +169,7 @@ public:
     // cgroup never collides with one still being emptied.
     unsigned last_generation = 0;
 
-    // Restart triggers of the whole app (issue 9).
+    // Restart triggers of the whole app.
     std::optional<CronSchedule> cron;
     uint64_t next_cron_usec = 0;  // CLOCK_REALTIME microseconds of the next cron_restart; 0 = none
     EventSource cron_timer;

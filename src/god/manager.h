@@ -215,7 +215,7 @@ private:
     // the caller (want_running, restart_now).
     void begin_stop(App& app, Instance& instance);
 
-    // Restart triggers (issue 9).
+    // Restart triggers.
     void start_triggers(App& app);
     void arm_cron(App& app, uint64_t not_before_sec);
     // cron and watch: restart the app, or reload it when it has several instances or sockets.

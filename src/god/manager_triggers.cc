@@ -1,4 +1,4 @@
-// The Manager's restart triggers (issue 9): cron_restart and watch restart (or, for clusters,
+// The Manager's restart triggers: cron_restart and watch restart (or, for clusters,
 // reload) the whole app through Manager::restart/reload; max_memory_restart and health checks
 // restart one instance through the same stop path as everything else, and on_instance_down
 // respawns it. Every such restart records its reason in the instance's last exit.
