@@ -94,14 +94,26 @@ command = ["/bin/sleep", "4242"]
 EOF
 vx mkdir -p /etc/pmd.d && vm_cp /tmp/cgroup2-vm.$$.toml /etc/pmd.d/vm.toml && vm_cp "$deb" /root/pmd.deb
 rm -f /tmp/cgroup2-vm.$$.toml
+vm_cp_binary() {  # a build tree's binary without its debug info (tens of MB through ssh under TCG)
+  local tmp; tmp=$(mktemp /tmp/cgroup2-vm-bin.XXXXXX)
+  strip -o "$tmp" "$1" && vm_cp "$tmp" "$2"; local rc=$?; rm -f "$tmp"; return $rc
+}
 install_deb() {
   vx env DEBIAN_FRONTEND=noninteractive apt-get install -y /root/pmd.deb >/dev/null || return 1
   if [[ -n $pmd_bin ]]; then
-    vx systemctl stop pmd; vm_cp "$pmd_bin" /usr/sbin/pmd || return 1
+    vx systemctl stop pmd; vm_cp_binary "$pmd_bin" /usr/sbin/pmd || return 1
     vx sh -c ': >/var/log/pmd/vm-counter-out.log'   # the counter starts again at tick 1
+    # A pmd built for /usr/local looks for its metrics module there: the package's path, and
+    # the module built beside BIN.
+    local module=/usr/lib/x86_64-linux-gnu/pmd/pmd-metrics-httplib.so
+    if [[ -f $(dirname "$pmd_bin")/../logs/pmd-metrics-httplib.so ]]; then
+      vm_cp_binary "$(dirname "$pmd_bin")/../logs/pmd-metrics-httplib.so" "$module" || return 1
+    fi
+    vx mkdir -p /etc/systemd/system/pmd.service.d &&
+      vx sh -c "printf '[Service]\nEnvironment=PMD_METRICS_MODULE=$module\n' >/etc/systemd/system/pmd.service.d/module.conf"
     vm_cp "$HERE/../../units/pmd.service" "$(vx systemctl show -P FragmentPath pmd)" && vx systemctl daemon-reload
   fi
-  if [[ -n $pmctl_bin ]]; then vm_cp "$pmctl_bin" /usr/bin/pmctl || return 1; fi
+  if [[ -n $pmctl_bin ]]; then vm_cp_binary "$pmctl_bin" /usr/bin/pmctl || return 1; fi
   vx systemctl enable --now pmd
 }
 check "apt-get install of the .deb (no network) and systemctl enable --now pmd" install_deb
@@ -121,6 +133,12 @@ limits_set() {
 }
 check "memory_max, pids_max and cpu_max are in the instance cgroup" limits_set
 vx sh -c 'systemd-cgls --no-pager -u pmd.service; systemd-cgls --no-pager -u pmd-apps.scope' 2>/dev/null | sed 's/^/      /'
+# The scope's holder is systemd's child, not pmd's: nothing in pmd reaps it.
+holder_parent() {
+  local ppid; ppid=$(vx sh -c 'ps -o ppid= -p "$(cat /sys/fs/cgroup/system.slice/pmd-apps.scope/holder/cgroup.procs)"' | tr -d ' ')
+  [[ $ppid == 1 ]] || { echo "the holder's parent is '$ppid'"; return 1; }
+}
+check "pmd-apps.scope's holder is PID 1's child" holder_parent
 
 # ---------------------------------------------------------------- crash: kill -9 and SIGSEGV
 # Measured inside the VM (ssh round trips would count otherwise): from the signal to the
@@ -348,7 +366,7 @@ user_setup() {
 }
 as_user() { vx runuser -u vmuser -- "$@"; }
 user_app_runs_as_user() {
-  local pid; pid=$(vx pmctl ls --json | tr -d ' \n' | grep -o '"name":"vm-user-hog"[^]]*' | grep -o '"pid":[1-9][0-9]*' | head -1 | cut -d: -f2)
+  local pid; pid=$(vx pmctl describe --json vm-user-hog | tr -d ' \n' | grep -o '"pid":[1-9][0-9]*' | head -1 | cut -d: -f2)
   [[ -n $pid && $(vx ps -o user= -p "$pid") == vmuser ]] || { echo "pid '$pid'"; vx pmctl ls; return 1; }
 }
 user_denied_root_app() {
@@ -372,9 +390,8 @@ save_and_restart() {
   within 60 saved_apps_up
 }
 saved_apps_up() {
-  local ls; ls=$(vx pmctl ls --json | tr -d ' \n')
   for a in vm-counter vm-sleeper vm-io; do
-    grep -o "\"name\":\"$a\"[^]]*" <<<"$ls" | grep -q '"pid":[1-9]' || { echo "$a is not running"; vx pmctl ls; return 1; }
+    vx pmctl describe --json "$a" | tr -d ' \n' | grep -q '"pid":[1-9]' || { echo "$a is not running"; vx pmctl ls; return 1; }
   done
 }
 io_metrics() {
