@@ -412,9 +412,9 @@ stop_pmd() {
   vx systemctl stop pmd || { echo "systemctl stop pmd failed"; vx systemctl status pmd --no-pager; return 1; }
   within 30 no_app_left
 }
-start_pmd() { vx systemctl start pmd && within 60 two_apps_up; }
+start_pmd() { vx systemctl start pmd && within 60 saved_apps_up; }
 check "systemctl stop pmd leaves no process of any app" stop_pmd
-check "systemctl start pmd brings the /etc/pmd.d apps back" start_pmd
+check "systemctl start pmd brings the /etc/pmd.d apps and the dump back" start_pmd
 
 t_end=$SECONDS
 figure "VM stage: $((t_end - t_start)) s in all (.deb $((t_deb - t_start)) s, boot $((t_boot - t_deb)) s, checks $((t_end - t_boot)) s)"
