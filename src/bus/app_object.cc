@@ -9,6 +9,7 @@
 #include "bus/bus_errors.h"
 #include "bus/caller.h"
 #include "bus/spec_codec.h"
+#include "cgroup/resource_usage.h"
 
 namespace pmd {
 
@@ -35,6 +36,13 @@ std::map<std::string, sdbus::Variant> instance_dict(Manager& manager, const App&
     d["cpu_usage_nsec"] = sdbus::Variant(s.cpu_usage_nsec);
     d["processes"] = sdbus::Variant(s.processes);
     d["cgroup"] = sdbus::Variant(instance.cgroup_path());
+    // Block-device bytes from io.stat; where there is none, the reason instead of a 0.
+    if (auto io = instance.scope ? instance.scope->io_usage() : std::nullopt) {
+        d["io_read_bytes"] = sdbus::Variant(io->read_bytes);
+        d["io_write_bytes"] = sdbus::Variant(io->write_bytes);
+    } else {
+        d["io_unavailable"] = sdbus::Variant(std::string(instance.cgroup_path().empty() ? "not available (no cgroup)" : kIoUnavailable));
+    }
     d["ready"] = sdbus::Variant(instance.ready);
     d["status"] = sdbus::Variant(instance.status_text);
     if (instance.last_exit) {

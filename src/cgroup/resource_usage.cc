@@ -1,6 +1,7 @@
 #include "cgroup/resource_usage.h"
 
 #include <cstdlib>
+#include <sstream>
 
 #include "base/proc_stat.h"
 #include "cgroup/cgroup_dir.h"
@@ -45,6 +46,23 @@ ResourceUsage read_cgroup_usage(const CgroupDir& dir, bool memory_controller) {
         u.memory_bytes = read_proc_usage(pids).memory_bytes;
     }
     return u;
+}
+
+IoUsage parse_io_stat(std::string_view io_stat) {
+    // One line per device: "8:0 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=0 dios=0".
+    IoUsage u;
+    std::istringstream in{std::string(io_stat)};
+    for (std::string word; in >> word;) {
+        if (word.starts_with("rbytes=")) u.read_bytes += std::strtoull(word.c_str() + 7, nullptr, 10);
+        else if (word.starts_with("wbytes=")) u.write_bytes += std::strtoull(word.c_str() + 7, nullptr, 10);
+    }
+    return u;
+}
+
+std::optional<IoUsage> read_cgroup_io(const CgroupDir& dir) {
+    auto stat = dir.read_file("io.stat");
+    if (!stat) return std::nullopt;
+    return parse_io_stat(*stat);
 }
 
 }  // namespace pmd

@@ -6,7 +6,9 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pmd {
@@ -27,5 +29,19 @@ ResourceUsage read_cgroup_usage(const CgroupDir& dir, bool memory_controller);
 // and present, have used.
 uint64_t read_cgroup_cpu_nsec(const CgroupDir& dir);
 ResourceUsage read_proc_usage(const std::vector<pid_t>& pids);
+
+// Bytes the cgroup's processes, past and present, read from and wrote to block devices:
+// io.stat's rbytes and wbytes summed over its devices. Page-cache hits and writes not yet
+// written back are not there (the kernel counts at the block layer).
+struct IoUsage {
+    uint64_t read_bytes = 0;
+    uint64_t write_bytes = 0;
+};
+IoUsage parse_io_stat(std::string_view io_stat);
+// nullopt when the cgroup has no io.stat: the io controller is not enabled for it, and no
+// figure is better than a 0 that reads as "no io".
+std::optional<IoUsage> read_cgroup_io(const CgroupDir& dir);
+// Why read_cgroup_io has no figure, for `pmctl describe`.
+inline constexpr const char* kIoUnavailable = "not available (no io.stat: the io controller is not enabled for the cgroup)";
 
 }  // namespace pmd

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "base/quantity.h"
+#include "ctl/variant_json.h"
 
 namespace pmd {
 namespace {
@@ -146,6 +147,19 @@ std::string render_app_description(const VariantDict& p) {
         out << "Memory restart: above " << limit << "\n";
     }
     if (auto it = spec.find("watch"); it != spec.end()) out << "Watch: restart on file changes\n";
+    // The kernel's limits on the app's cgroups, as the spec keys name them ("none" when unset).
+    {
+        std::string limits;
+        for (const char* key : {"memory_max", "cpu_max", "pids_max"}) {
+            auto it = spec.find(key);
+            if (it == spec.end()) continue;
+            auto value = variant_to_json(it->second);
+            std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+            if (std::string(key) == "cpu_max") text += "% of a CPU";
+            limits += (limits.empty() ? " " : ", ") + std::string(key) + " " + text;
+        }
+        out << "Limits:" << (limits.empty() ? " none" : limits) << "\n";
+    }
     for (const auto& inst : get_or<std::vector<VariantDict>>(p, "Instances", {})) {
         auto state = get_or<std::string>(inst, "state", "?");
         out << "Instance " << get_or<uint32_t>(inst, "index", 0) << ": " << state;
@@ -159,6 +173,11 @@ std::string render_app_description(const VariantDict& p) {
         if (state == "online") out << ", ready " << (get_or<bool>(inst, "ready", false) ? "yes" : "no");
         if (get_or<bool>(inst, "incoming", false)) out << " (replacement being started by a reload)";
         out << "\n    cgroup " << get_or<std::string>(inst, "cgroup", "-") << "\n";
+        if (inst.count("io_read_bytes"))
+            out << "    io: read " << format_size(get_or<uint64_t>(inst, "io_read_bytes", 0)) << ", written "
+                << format_size(get_or<uint64_t>(inst, "io_write_bytes", 0)) << " (io.stat)\n";
+        else if (inst.count("io_unavailable"))
+            out << "    io: " << get_or<std::string>(inst, "io_unavailable", "") << "\n";
         auto status = get_or<std::string>(inst, "status", "");
         if (!status.empty()) out << "    status: " << status << "\n";
         if (inst.count("health")) {

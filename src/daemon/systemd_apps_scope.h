@@ -10,7 +10,8 @@
 //
 // A scope needs a process to exist: a holder (`sleep infinity`) started with it sits in
 // <scope>/holder, so the scope outlives every app and every pmd until `systemctl stop pmd`
-// (ExecStopPost kills the scope's cgroup).
+// (ExecStopPost kills the scope's cgroup). The holder is not pmd's child: systemd reaps it.
+// A scope left failed (stopped or killed from outside while pmd was down) is reset and made anew.
 #pragma once
 
 #include <string>

@@ -25,6 +25,7 @@ public:
     bool reusable() const override { return !dir_.killed(); }
     void prepare_spawn(const AppSpec& spec, SpawnRequest& request) override;
     uint64_t cpu_nsec() const override { return read_cgroup_cpu_nsec(dir_); }
+    std::optional<IoUsage> io_usage() const override { return read_cgroup_io(dir_); }
     ResourceUsage usage(const ProcessRef&) const override {
         return read_cgroup_usage(dir_, tree_.has_controller("memory"));
     }

@@ -91,6 +91,7 @@ public:
     bool reusable() const override { return true; }
     void prepare_spawn(const AppSpec&, SpawnRequest&) override { os_.placing = this; }
     uint64_t cpu_nsec() const override { return 0; }
+    std::optional<IoUsage> io_usage() const override { return std::nullopt; }
     ResourceUsage usage(const ProcessRef&) const override { return {}; }
     std::unique_ptr<MemoryGuard> guard_memory(uint64_t, MemoryGuard::Over) override { return nullptr; }
     std::vector<pid_t> procs() const override { return pids_; }

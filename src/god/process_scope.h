@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,8 @@ public:
     virtual void prepare_spawn(const AppSpec& spec, SpawnRequest& request) = 0;
     // CPU the scope has used so far, earlier runs included (0 where not counted).
     virtual uint64_t cpu_nsec() const = 0;
+    // Block-device bytes (io.stat); none where the io controller does not count them.
+    virtual std::optional<IoUsage> io_usage() const = 0;
     virtual ResourceUsage usage(const ProcessRef& main) const = 0;
     // Event-driven max_memory_restart where the kernel can tell; null where it must be sampled.
     virtual std::unique_ptr<MemoryGuard> guard_memory(uint64_t limit, MemoryGuard::Over over) = 0;

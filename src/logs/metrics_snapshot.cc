@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "cgroup/resource_usage.h"
 #include "god/manager.h"
 
 namespace pmd {
@@ -27,6 +28,11 @@ MetricsSnapshot collect_metrics(Manager& manager, const OutputRouter& output) {
             m.uptime_seconds = static_cast<double>(s.uptime_ms) / 1e3;
             if (app->spec.health_check.type != HealthCheck::Type::None)
                 m.healthy = instance->health && instance->health->health() == Health::Healthy ? 1 : 0;
+            if (auto io = instance->scope ? instance->scope->io_usage() : std::nullopt) {
+                m.io = true;
+                m.io_read_bytes = io->read_bytes;
+                m.io_write_bytes = io->write_bytes;
+            }
             a.instances.push_back(m);
         }
         snap.apps.push_back(std::move(a));
@@ -98,6 +104,19 @@ std::string render_prometheus(const MetricsSnapshot& snap) {
             if (i.healthy >= 0)
                 out.append("pmd_instance_healthy{app=\"").append(label(app.name)).append("\",instance=\"")
                     .append(std::to_string(i.index)).append("\"} ").append(std::to_string(i.healthy)).append("\n");
+    // Only where io.stat exists (the io controller): a series of zeros would read as "no io".
+    auto per_io_instance = [&](const char* name, const char* help, auto value) {
+        header(name, "counter", help);
+        for (const auto& app : snap.apps)
+            for (const auto& i : app.instances)
+                if (i.io)
+                    out.append(name).append("{app=\"").append(label(app.name)).append("\",instance=\"")
+                        .append(std::to_string(i.index)).append("\"} ").append(std::to_string(value(i))).append("\n");
+    };
+    per_io_instance("pmd_instance_io_read_bytes_total", "Bytes the instance's cgroup read from block devices (io.stat rbytes).",
+                    [](const InstanceMetrics& i) { return i.io_read_bytes; });
+    per_io_instance("pmd_instance_io_write_bytes_total", "Bytes the instance's cgroup wrote to block devices (io.stat wbytes).",
+                    [](const InstanceMetrics& i) { return i.io_write_bytes; });
     per_app("pmd_log_lines_total", "counter", "Lines read from the app's stdout and stderr.",
             [](const AppMetrics& a) { return static_cast<double>(a.log_lines); });
     per_app("pmd_log_dropped_lines_total", "counter", "Lines pmd read but could not deliver to a sink (full disk, stuck reader).",

@@ -22,6 +22,9 @@ struct InstanceMetrics {
     uint32_t processes = 0;
     double uptime_seconds = 0;
     int healthy = -1;  // health_check verdict: 1 healthy, 0 starting or unhealthy, -1 no check
+    bool io = false;   // io.stat was there (the io controller is enabled for the cgroup)
+    uint64_t io_read_bytes = 0;
+    uint64_t io_write_bytes = 0;
 };
 
 struct AppMetrics {

@@ -56,5 +56,20 @@ TEST(RenderPrometheus, HealthGaugeOnlyForInstancesWithACheck) {
     EXPECT_THAT(text, ::testing::Not(HasSubstr("pmd_instance_healthy{app=\"plain\"")));
 }
 
+TEST(RenderPrometheus, IoCountersOnlyForInstancesWithIoStat) {
+    MetricsSnapshot snap;
+    AppMetrics a;
+    a.name = "db";
+    a.instances.push_back({0, true, 0, 0, 0, 0, 0, -1, true, 4194304, 8192});
+    a.instances.push_back({1, true, 0, 0, 0, 0, 0});  // no io controller for its cgroup
+    snap.apps.push_back(a);
+    std::string text = render_prometheus(snap);
+    EXPECT_THAT(text, HasSubstr("# TYPE pmd_instance_io_read_bytes_total counter\n"));
+    EXPECT_THAT(text, HasSubstr("pmd_instance_io_read_bytes_total{app=\"db\",instance=\"0\"} 4194304\n"));
+    EXPECT_THAT(text, HasSubstr("# TYPE pmd_instance_io_write_bytes_total counter\n"));
+    EXPECT_THAT(text, HasSubstr("pmd_instance_io_write_bytes_total{app=\"db\",instance=\"0\"} 8192\n"));
+    EXPECT_THAT(text, ::testing::Not(HasSubstr("_bytes_total{app=\"db\",instance=\"1\"}")));
+}
+
 }  // namespace
 }  // namespace pmd

@@ -82,6 +82,19 @@ TEST_F(CoreTest, StartListDescribeStopDeleteThroughPmctl) {
     EXPECT_THAT(r.out, HasSubstr("Cgroup: /pmd.slice/"));
     EXPECT_THAT(r.out, HasSubstr("Figures: "));
     EXPECT_THAT(r.out, HasSubstr("Command: sleep 1000"));
+    EXPECT_THAT(r.out, HasSubstr("Limits: none\n"));
+    // io.stat's bytes where the io controller is enabled for the cgroup, else said to be missing
+    // (the cgroup2 VM test sees the figures).
+    auto described = h.pmctl({"describe", "api", "--json"});
+    ASSERT_EQ(described.exit_code, 0) << described.err;
+    auto first = nlohmann::json::parse(described.out)["Instances"][0];
+    if (first.contains("io_read_bytes")) {
+        EXPECT_TRUE(first.contains("io_write_bytes"));
+        EXPECT_THAT(r.out, HasSubstr(" (io.stat)\n"));
+    } else {
+        EXPECT_THAT(first.value("io_unavailable", ""), ::testing::StartsWith("not available"));
+        EXPECT_THAT(r.out, HasSubstr("    io: not available"));
+    }
 
     r = h.pmctl({"stop", "api"});
     ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -346,7 +346,8 @@ TEST_F(LogsTest, MetricsEndpointServesPrometheusText) {
         EXPECT_TRUE(std::regex_match(line, sample)) << line;
     }
     for (const char* m : {"pmd_instance_memory_bytes", "pmd_instance_cpu_seconds_total", "pmd_instance_restarts_total",
-                          "pmd_log_dropped_lines_total"})
+                          "pmd_log_dropped_lines_total", "pmd_instance_io_read_bytes_total",
+                          "pmd_instance_io_write_bytes_total"})
         EXPECT_THAT(body, HasSubstr(std::string("# TYPE ") + m)) << m;
 }
 

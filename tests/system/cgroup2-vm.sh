@@ -3,13 +3,16 @@
 # with cpuset cpu io memory hugetlb pids rdma misc). Installs the .deb with apt, then checks
 # what no container on a hybrid-cgroup host can show: systemd brings a crashed pmd (kill -9,
 # SIGSEGV) back into its unit although controllers are delegated, every app keeps its pids,
-# limits and log pipe; the kernel enforces the limits; stop leaves nothing behind.
+# limits and log pipe; the kernel enforces the limits (also on a non-root user's app);
+# describe and /metrics show the limits and io.stat's bytes; two re-execs under HTTP load fail
+# no request; restart brings back /etc/pmd.d and the dump; stop leaves nothing behind.
 #
-#   tests/system/cgroup2-vm.sh [--deb PATH] [--pmd BIN]
+#   tests/system/cgroup2-vm.sh [--deb PATH] [--pmd BIN] [--pmctl BIN]
 #
 #   --deb PATH  test this .deb instead of tests/system/cached-deb.sh's
 #   --pmd BIN   after installing, replace /usr/sbin/pmd with BIN and the unit with this tree's
 #               units/pmd.service (trying a build without packaging it; not what CI does)
+#   --pmctl BIN likewise /usr/bin/pmctl
 #
 # Needs root; installs qemu-system-x86, qemu-utils, debootstrap and openssh-client with apt-get
 # when missing. Prints "SKIP: ..." and exits 0 when qemu cannot be had. The image is cached
@@ -22,12 +25,13 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 VM_PACKAGES="libsdbus-c++1,libspdlog1.10,libfmt9,libtomlplusplus3,libyaml-cpp0.7,libcpp-httplib0.11,polkitd"
 source "$HERE/vm-lib.sh"
 
-deb="" pmd_bin=""
+deb="" pmd_bin="" pmctl_bin=""
 while [[ $# -gt 0 ]]; do
   case $1 in
     --deb) deb=$(realpath "$2"); shift ;;
     --pmd) pmd_bin=$(realpath "$2"); shift ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --pmctl) pmctl_bin=$(realpath "$2"); shift ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "cgroup2-vm: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -90,13 +94,26 @@ command = ["/bin/sleep", "4242"]
 EOF
 vx mkdir -p /etc/pmd.d && vm_cp /tmp/cgroup2-vm.$$.toml /etc/pmd.d/vm.toml && vm_cp "$deb" /root/pmd.deb
 rm -f /tmp/cgroup2-vm.$$.toml
+vm_cp_binary() {  # a build tree's binary without its debug info (tens of MB through ssh under TCG)
+  local tmp; tmp=$(mktemp /tmp/cgroup2-vm-bin.XXXXXX)
+  strip -o "$tmp" "$1" && vm_cp "$tmp" "$2"; local rc=$?; rm -f "$tmp"; return $rc
+}
 install_deb() {
   vx env DEBIAN_FRONTEND=noninteractive apt-get install -y /root/pmd.deb >/dev/null || return 1
   if [[ -n $pmd_bin ]]; then
-    vx systemctl stop pmd; vm_cp "$pmd_bin" /usr/sbin/pmd || return 1
+    vx systemctl stop pmd; vm_cp_binary "$pmd_bin" /usr/sbin/pmd || return 1
     vx sh -c ': >/var/log/pmd/vm-counter-out.log'   # the counter starts again at tick 1
+    # A pmd built for /usr/local looks for its metrics module there: the package's path, and
+    # the module built beside BIN.
+    local module=/usr/lib/x86_64-linux-gnu/pmd/pmd-metrics-httplib.so
+    if [[ -f $(dirname "$pmd_bin")/../logs/pmd-metrics-httplib.so ]]; then
+      vm_cp_binary "$(dirname "$pmd_bin")/../logs/pmd-metrics-httplib.so" "$module" || return 1
+    fi
+    vx mkdir -p /etc/systemd/system/pmd.service.d &&
+      vx sh -c "printf '[Service]\nEnvironment=PMD_METRICS_MODULE=$module\n' >/etc/systemd/system/pmd.service.d/module.conf"
     vm_cp "$HERE/../../units/pmd.service" "$(vx systemctl show -P FragmentPath pmd)" && vx systemctl daemon-reload
   fi
+  if [[ -n $pmctl_bin ]]; then vm_cp_binary "$pmctl_bin" /usr/bin/pmctl || return 1; fi
   vx systemctl enable --now pmd
 }
 check "apt-get install of the .deb (no network) and systemctl enable --now pmd" install_deb
@@ -116,6 +133,12 @@ limits_set() {
 }
 check "memory_max, pids_max and cpu_max are in the instance cgroup" limits_set
 vx sh -c 'systemd-cgls --no-pager -u pmd.service; systemd-cgls --no-pager -u pmd-apps.scope' 2>/dev/null | sed 's/^/      /'
+# The scope's holder is systemd's child, not pmd's: nothing in pmd reaps it.
+holder_parent() {
+  local ppid; ppid=$(vx sh -c 'ps -o ppid= -p "$(cat /sys/fs/cgroup/system.slice/pmd-apps.scope/holder/cgroup.procs)"' | tr -d ' ')
+  [[ $ppid == 1 ]] || { echo "the holder's parent is '$ppid'"; return 1; }
+}
+check "pmd-apps.scope's holder is PID 1's child" holder_parent
 
 # ---------------------------------------------------------------- crash: kill -9 and SIGSEGV
 # Measured inside the VM (ssh round trips would count otherwise): from the signal to the
@@ -225,12 +248,43 @@ restart_latency() {
 check "max_memory_restart restarts the hog through memory.events" restart_latency
 vx pmctl delete hog-mem hog-cpu hog-pids hog-restart >/dev/null 2>&1 || vx sh -c 'for a in hog-mem hog-cpu hog-pids hog-restart; do pmctl delete $a; done' >/dev/null 2>&1
 
+# ---------------------------------------------------------------- describe: limits and io
+# The counter's limits as describe prints them, and block-device bytes from io.stat: an app
+# that reads 8 MiB of the disk and writes 4 MiB with O_DIRECT (the page cache would hide them
+# from the block layer), then waits.
+limits_described() {
+  local out; out=$(vx pmctl describe vm-counter) || return 1
+  grep -qx "Limits: memory_max 96M, cpu_max 50% of a CPU, pids_max 32" <<<"$out" || { echo "$out"; return 1; }
+  vx pmctl describe --json vm-counter | tr -d ' \n' | grep -q '"memory_max":"96M"' || { vx pmctl describe --json vm-counter; return 1; }
+}
+check "pmctl describe shows the limits (text and --json)" limits_described
+cat >/tmp/cgroup2-vm.$$.toml <<'EOF3'
+[[app]]
+name = "vm-io"
+command = ["/bin/sh", "-c", "dd if=/dev/vda of=/dev/null bs=1M count=8 iflag=direct && dd if=/dev/zero of=/var/tmp/vm-io bs=1M count=4 oflag=direct conv=fsync && exec sleep 4545"]
+EOF3
+vm_cp /tmp/cgroup2-vm.$$.toml /root/io.toml; rm -f /tmp/cgroup2-vm.$$.toml
+io_json() { vx pmctl describe --json vm-io | tr -d ' \n' | grep -o "\"$1\":[0-9]*" | head -1 | cut -d: -f2; }
+io_counted() {
+  local r w; r=$(io_json io_read_bytes); w=$(io_json io_write_bytes)
+  [[ ${r:-0} -ge 8388608 && ${w:-0} -ge 4194304 ]] || { echo "io_read_bytes '$r', io_write_bytes '$w'"; return 1; }
+  vx pmctl describe vm-io | grep -Eq "^    io: read [0-9.]+ ?[MG]i?B?, written [0-9.]+ ?[MG]i?B? \(io.stat\)" || { vx pmctl describe vm-io; return 1; }
+  figure "vm-io: io.stat read $r B, written $w B (dd of 8 MiB and 4 MiB, O_DIRECT)"
+}
+check "pmctl start of an app doing direct io" vx pmctl start /root/io.toml
+check "pmctl describe shows the io bytes of io.stat (text and --json)" within 60 io_counted
+
 # ---------------------------------------------------------------- wall clock jumps
 # cron_restart timers are absolute CLOCK_REALTIME ones. The promise: a slot that a forward jump
 # passes over runs once (several passed at once: once in all); a slot already run does not
 # run again when the clock goes back over it. Only a VM may set its clock.
 cron_restarts() { vx pmctl ls --json | tr -d ' \n' | grep -o '"name":"vm-cron"[^]]*' | grep -o '"restarts":[0-9]*' | head -1 | cut -d: -f2; }
 restarts_are() { local n; n=$(cron_restarts); [[ $n == "$1" ]] || { echo "vm-cron restarts: '$n', want $1"; return 1; }; }
+next_cron_is() {  # the app's NextCronRestart (usec) is the slot at local time $1
+  local want got; want=$(vx date -d "$1" +%s)
+  got=$(vx pmctl describe --json vm-cron | tr -d ' \n' | grep -o '"NextCronRestart":[0-9]*' | cut -d: -f2)
+  [[ ${got:-0} == "${want}000000" ]] || { echo "NextCronRestart '$got', want ${want}000000 ($1)"; return 1; }
+}
 clock_jumps() {
   vx date -s "2030-01-01 10:30:00" >/dev/null || return 1
   vx pmctl start -n vm-cron --cron-restart "0 0 * * * *" -- /bin/sleep 4343 >/dev/null || return 1
@@ -242,23 +296,125 @@ clock_jumps() {
   restarts_are 1 || { echo "back over a slot already run"; return 1; }
   vx date -s "2030-01-01 13:30:00" >/dev/null        # forward over 12:00 and 13:00
   within 20 restarts_are 2 || { echo "forward over two slots"; return 1; }
-  # A second run for the other slot would come right after the first: give it the time.
-  vx sleep 3; restarts_are 2 || { echo "forward over two slots ran twice"; return 1; }
+  # A second run for the other slot would come before pmd arms the next one: once 14:00 is
+  # the next slot, both passed slots are done with.
+  within 20 next_cron_is "2030-01-01 14:00:00" || return 1
+  restarts_are 2 || { echo "forward over two slots ran twice"; return 1; }
   vx pmctl delete vm-cron >/dev/null
 }
 check "wall clock jumps: a cron slot jumped over runs once, one already run is not run again" clock_jumps
 
+# ---------------------------------------------------------------- re-exec under load
+# An HTTP app on a listen socket (pmd binds it, the app gets fd 3 as LISTEN_FDS; perl, as
+# perl-base is in every Debian) and a client loop of one connection per request while
+# pmctl daemon-reexec runs twice: the connections made during the exec wait in the backlog.
+cat >/tmp/cgroup2-vm.$$.toml <<'EOF4'
+[[app]]
+name = "vm-http"
+listen = ["tcp:127.0.0.1:18080"]
+command = ["/usr/bin/perl", "-e", "open(my $l, '+<&=', 3) or die $!; while (1) { accept(my $c, $l) or next; my $r = <$c>; print $c qq(HTTP/1.0 200 OK\\r\\nContent-Length: 3\\r\\n\\r\\nok\\n); close $c }"]
+EOF4
+vm_cp /tmp/cgroup2-vm.$$.toml /root/http.toml; rm -f /tmp/cgroup2-vm.$$.toml
+cat >/tmp/cgroup2-vm.$$.pl <<'EOF5'
+# One request per connection until /tmp/http-stop exists; prints "ok errors" to /tmp/http-count.
+use IO::Socket::INET;
+my ($ok, $err) = (0, 0);
+until (-e "/tmp/http-stop") {
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:18080", Timeout => 30);
+    if (!$s) { $err++; next }
+    print $s "GET / HTTP/1.0\r\n\r\n";
+    my $line = <$s>;
+    (defined $line && $line =~ m{^HTTP/1.0 200}) ? $ok++ : $err++;
+    close $s;
+    open(my $f, ">", "/tmp/http-count.new"); print $f "$ok $err\n"; close $f; rename "/tmp/http-count.new", "/tmp/http-count";
+}
+EOF5
+vm_cp /tmp/cgroup2-vm.$$.pl /root/http-client.pl; rm -f /tmp/cgroup2-vm.$$.pl
+http_answers() { vx perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new("127.0.0.1:18080") or exit 1; print $s "GET /\r\n\r\n"; exit((<$s> // "") =~ /200/ ? 0 : 1)'; }
+reexec_under_load() {
+  local pid_before pid_after counts
+  within 60 http_answers || { vx pmctl describe vm-http; return 1; }
+  pid_before=$(vx systemctl show -P MainPID pmd)
+  vx sh -c 'rm -f /tmp/http-stop /tmp/http-count; setsid perl /root/http-client.pl </dev/null >/tmp/http-client.log 2>&1 &'
+  within 30 vx sh -c '[ "$(cut -d" " -f1 /tmp/http-count 2>/dev/null)" -gt 0 ]' || return 1
+  vx pmctl daemon-reexec && vx pmctl daemon-reexec || { echo "pmctl daemon-reexec failed"; return 1; }
+  # Requests after the second exec: the client's count goes on past what it was then.
+  counts=$(vx cat /tmp/http-count)
+  within 30 vx sh -c "[ \$(cut -d' ' -f1 /tmp/http-count) -gt ${counts% *} ]" || return 1
+  vx sh -c 'touch /tmp/http-stop; while pgrep -f "[h]ttp-client.pl" >/dev/null; do sleep 0.2; done'
+  counts=$(vx cat /tmp/http-count); pid_after=$(vx systemctl show -P MainPID pmd)
+  figure "HTTP requests across two pmctl daemon-reexec: ${counts% *} answered, ${counts#* } failed"
+  [[ ${counts#* } == 0 ]] || { echo "requests answered/failed: $counts"; vx cat /tmp/http-client.log; return 1; }
+  [[ $pid_before == "$pid_after" ]] || { echo "pmd's pid $pid_before -> $pid_after (a re-exec keeps it)"; return 1; }
+}
+check "pmctl start of an HTTP app on a listen socket" vx pmctl start /root/http.toml
+check "two pmctl daemon-reexec under HTTP load: no request fails" reexec_under_load
+vx pmctl delete vm-http >/dev/null 2>&1
+
+# ---------------------------------------------------------------- a user's apps
+# A non-root user starts an app as themself (no polkit rule or admin group needed): it runs as
+# that user, its memory_max is enforced, the user may stop it but not an app of root.
+cat >/tmp/cgroup2-vm.$$.toml <<'EOF6'
+[[app]]
+name = "vm-user-hog"
+command = ["/bin/dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1000000000"]
+memory_max = "32M"
+EOF6
+user_setup() {
+  vx useradd -m vmuser || return 1
+  vm_cp /tmp/cgroup2-vm.$$.toml /home/vmuser/hog.toml && vx chown vmuser: /home/vmuser/hog.toml
+}
+as_user() { vx runuser -u vmuser -- "$@"; }
+user_app_runs_as_user() {
+  local pid; pid=$(vx pmctl describe --json vm-user-hog | tr -d ' \n' | grep -o '"pid":[1-9][0-9]*' | head -1 | cut -d: -f2)
+  [[ -n $pid && $(vx ps -o user= -p "$pid") == vmuser ]] || { echo "pid '$pid'"; vx pmctl ls; return 1; }
+}
+user_denied_root_app() {
+  local out; out=$(as_user pmctl stop vm-sleeper 2>&1) && { echo "vmuser stopped vm-sleeper: $out"; return 1; }
+  grep -q "may not stop .vm-sleeper." <<<"$out" || { echo "$out"; return 1; }
+}
+user_start() { user_setup && as_user pmctl start /home/vmuser/hog.toml; }
+check "a non-root user starts an app file of their own" user_start
+check "the user's app runs as the user" within 30 user_app_runs_as_user
+check "the user's memory_max: the kernel OOM-kills the user's hog" within 90 positive vm-user-hog memory.events oom_kill
+check "the user may not stop root's app" user_denied_root_app
+check "the user stops and deletes their own app" as_user pmctl delete vm-user-hog
+rm -f /tmp/cgroup2-vm.$$.toml
+
+# ---------------------------------------------------------------- systemctl restart
+# The dump (pmctl save) and /etc/pmd.d come back after a restart, and /metrics (turned on in
+# pmd.toml for it) has the io counters of the saved io app, which reads its 8 MiB again.
+save_and_restart() {
+  vx sh -c 'echo "metrics_listen = \"tcp:127.0.0.1:9615\"" >>/etc/pmd.toml' &&
+  vx pmctl save >/dev/null && vx systemctl restart pmd || { vx systemctl status pmd --no-pager; return 1; }
+  within 60 saved_apps_up
+}
+saved_apps_up() {
+  for a in vm-counter vm-sleeper vm-io; do
+    vx pmctl describe --json "$a" | tr -d ' \n' | grep -q '"pid":[1-9]' || { echo "$a is not running"; vx pmctl ls; return 1; }
+  done
+}
+io_metrics() {
+  local m; m=$(vx perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new("127.0.0.1:9615") or exit 1; print $s "GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n"; print while <$s>') || return 1
+  grep -q '^# TYPE pmd_instance_io_read_bytes_total counter' <<<"$m" &&
+    awk '/^pmd_instance_io_read_bytes_total\{app="vm-io",instance="0"\}/ { ok = $2 >= 8388608 } END { exit !ok }' <<<"$m" &&
+    awk '/^pmd_instance_io_write_bytes_total\{app="vm-io",instance="0"\}/ { ok = $2 >= 4194304 } END { exit !ok }' <<<"$m" ||
+    { grep "pmd_instance_io\|vm-io" <<<"$m"; return 1; }
+}
+check "systemctl restart pmd brings back the /etc/pmd.d apps and the saved dump" save_and_restart
+check "/metrics has the io bytes counters of io.stat" within 60 io_metrics
+
 # ---------------------------------------------------------------- stop and start
 no_app_left() {
-  vx sh -c '! pgrep -f "[s]leep 4242|[t]ick" >/dev/null' || { vx ps -eo pid,cgroup,args; return 1; }
+  vx sh -c '! pgrep -f "[s]leep 4242|[s]leep 4545|[t]ick" >/dev/null' || { vx ps -eo pid,cgroup,args; return 1; }
 }
 stop_pmd() {
   vx systemctl stop pmd || { echo "systemctl stop pmd failed"; vx systemctl status pmd --no-pager; return 1; }
   within 30 no_app_left
 }
-start_pmd() { vx systemctl start pmd && within 60 two_apps_up; }
+start_pmd() { vx systemctl start pmd && within 60 saved_apps_up; }
 check "systemctl stop pmd leaves no process of any app" stop_pmd
-check "systemctl start pmd brings the /etc/pmd.d apps back" start_pmd
+check "systemctl start pmd brings the /etc/pmd.d apps and the dump back" start_pmd
 
 t_end=$SECONDS
 figure "VM stage: $((t_end - t_start)) s in all (.deb $((t_deb - t_start)) s, boot $((t_boot - t_deb)) s, checks $((t_end - t_boot)) s)"

@@ -65,9 +65,7 @@ if [[ ${#need_pkgs[@]} -gt 0 ]]; then
 fi
 
 # ---------------------------------------------------------------- container plumbing
-# The same boot as systemd-e2e.sh, on a rootfs of its own (Cockpit in it).
-leader="" nspawn_pid=""
-
+# The boot of tests/system/container-lib.sh, on a rootfs of its own (Cockpit in it).
 rootfs_tarball() {
   local key tar tmp
   key=$(echo "$PACKAGES $COCKPIT_PACKAGES cockpit-rootfs-v2" | sha256sum | cut -c1-12)   # bump vN when the recipe changes
@@ -97,49 +95,7 @@ rootfs_tarball() {
   echo "$tar"
 }
 
-start_container() {
-  SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 setsid systemd-nspawn -D "$ROOT" --register=no --keep-unit \
-    -b -q --console=pipe --machine="$NAME" </dev/null >>"$LOG.console" 2>&1 &
-  nspawn_pid=$!
-  local state=""
-  for _ in $(seq 1 600); do
-    leader=$(pgrep -P "$nspawn_pid" -x systemd || true)
-    [[ -n $leader ]] && break
-    sleep 0.1
-  done
-  [[ -n $leader ]] || { tail -20 "$LOG.console" >&2; die "the container's systemd did not start"; }
-  for _ in $(seq 1 600); do
-    state=$(cx systemctl is-system-running 2>/dev/null || true)
-    [[ $state == running || $state == degraded ]] && return 0
-    sleep 0.1
-  done
-  die "the container did not finish booting (state: $state)"
-}
-
-cx() {
-  nsenter -t "$leader" -a env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb LANG=C.UTF-8 "$@"
-}
-cx_cp() { cp -a "$1" "/proc/$leader/root/${2#/}"; }
-
-stop_container() {
-  [[ -n $nspawn_pid ]] || return 0
-  if [[ -n $leader ]] && kill -0 "$leader" 2>/dev/null; then
-    cx systemctl poweroff >/dev/null 2>&1 || true
-  fi
-  for _ in $(seq 1 200); do kill -0 "$nspawn_pid" 2>/dev/null || break; sleep 0.1; done
-  kill -0 "$nspawn_pid" 2>/dev/null && kill -KILL "$nspawn_pid" 2>/dev/null
-  wait "$nspawn_pid" 2>/dev/null
-  nspawn_pid=""
-}
-
-cleanup() {
-  if [[ $keep == 1 && -n $nspawn_pid ]]; then
-    say "kept: enter with 'nsenter -t $leader -a bash'; stop with 'kill $nspawn_pid; rm -rf $ROOT'"
-    return
-  fi
-  stop_container
-  rm -rf "$ROOT" "$LOG.console"
-}
+source "$REPO/tests/system/container-lib.sh"
 
 tar=$(rootfs_tarball) || exit 1
 [[ $prepare == 1 ]] && { say "rootfs ready: $tar"; exit 0; }

@@ -56,9 +56,6 @@ if [[ ${#need_pkgs[@]} -gt 0 ]]; then
 fi
 
 # ---------------------------------------------------------------- container plumbing
-leader=""      # host pid of the container's PID 1 (systemd)
-nspawn_pid=""
-
 rootfs_tarball() {
   local key tar tmp
   key=$(echo "$PACKAGES rootfs-v2" | sha256sum | cut -c1-12)   # bump vN when the recipe changes
@@ -81,73 +78,7 @@ rootfs_tarball() {
   echo "$tar"
 }
 
-# Starts systemd-nspawn on $ROOT and waits until the container's systemd has booted.
-start_container() {
-  SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 setsid systemd-nspawn -D "$ROOT" --register=no --keep-unit \
-    -b -q --console=pipe --machine="$NAME" </dev/null >>"$LOG.console" 2>&1 &
-  nspawn_pid=$!
-  wait_booted
-}
-
-wait_booted() {
-  local old=${1:-} state=""
-  leader=""
-  for _ in $(seq 1 600); do      # up to 60 s for a (new) PID 1 on a loaded host
-    leader=$(pgrep -P "$nspawn_pid" -x systemd || true)
-    [[ -n $leader && $leader != "$old" ]] && break
-    leader=""; sleep 0.1
-  done
-  [[ -n $leader ]] || { tail -20 "$LOG.console" >&2; die "the container's systemd did not start"; }
-  for _ in $(seq 1 600); do      # up to 60 s to finish booting
-    state=$(cx systemctl is-system-running 2>/dev/null || true)
-    [[ $state == running || $state == degraded ]] && return 0
-    sleep 0.1
-  done
-  die "the container did not finish booting (state: $state)"
-}
-
-# Runs a command inside the container, as root, with a clean environment.
-cx() {
-  nsenter -t "$leader" -a env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb LANG=C.UTF-8 "$@"
-}
-
-# Copies a host file into the running container (through its live root: /tmp is a tmpfs).
-cx_cp() { cp -a "$1" "/proc/$leader/root/${2#/}"; }
-
-# Reboots the container the way an admin would; nspawn restarts it in place.
-reboot_container() {
-  local old=$leader
-  cx systemctl reboot >/dev/null 2>&1 || true
-  for _ in $(seq 1 1200); do      # up to 120 s: shutdown stops pmd, which stops every app
-    kill -0 "$old" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$nspawn_pid" 2>/dev/null; then
-    wait_booted "$old"
-  else                          # this nspawn exits on reboot: boot the same tree again
-    start_container
-  fi
-}
-
-stop_container() {
-  [[ -n $nspawn_pid ]] || return 0
-  if [[ -n $leader ]] && kill -0 "$leader" 2>/dev/null; then
-    cx systemctl poweroff >/dev/null 2>&1 || true
-  fi
-  for _ in $(seq 1 200); do kill -0 "$nspawn_pid" 2>/dev/null || break; sleep 0.1; done
-  kill -0 "$nspawn_pid" 2>/dev/null && kill -KILL "$nspawn_pid" 2>/dev/null
-  wait "$nspawn_pid" 2>/dev/null
-  nspawn_pid=""
-}
-
-cleanup() {
-  if [[ $keep == 1 && -n $nspawn_pid ]]; then
-    say "kept: enter with 'nsenter -t $leader -a bash'; stop with 'kill $nspawn_pid; rm -rf $ROOT'"
-    return
-  fi
-  stop_container
-  rm -rf "$ROOT" "$LOG.console"
-}
+source "$REPO/tests/system/container-lib.sh"
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
