@@ -158,11 +158,13 @@ TEST_F(LogsOverTheBus, SignalsAreBoundedAndCountWhatTheyLeaveOut) {
         // burst-done may itself be among the skipped: then the count reaches the total anyway.
         if (!dispatch_until(c, [&] { return done || lines + skipped >= kBurst + 1; }))
             return "lines=" + std::to_string(lines) + " skipped=" + std::to_string(skipped) + " (deadline)";
+        // How many signals the burst took depends on how fast it came: not asserted.
+        (void)signals;
         return "largest<=100:" + std::to_string(largest <= 100) + " total=" + std::to_string(lines + skipped) +
-               " skipped>0:" + std::to_string(skipped > 0) + " signals>1:" + std::to_string(signals > 1);
+               " skipped>0:" + std::to_string(skipped > 0);
     });
     ASSERT_TRUE(r.ok) << r.error_name << ": " << r.message;
-    EXPECT_EQ(r.message, "largest<=100:1 total=" + std::to_string(kBurst + 1) + " skipped>0:1 signals>1:1");
+    EXPECT_EQ(r.message, "largest<=100:1 total=" + std::to_string(kBurst + 1) + " skipped>0:1");
 }
 
 }  // namespace
