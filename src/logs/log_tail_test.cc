@@ -42,5 +42,17 @@ TEST(LogTail, IsBoundedByLinesAndBytesAndCutsLongLines) {
     EXPECT_EQ(t.last(LogStream::Out, 100000).size(), LogTail::kLines) << "one stream never evicts the other";
 }
 
+TEST(LogTail, KeepsOnlyValidUtf8ForTheBus) {
+    LogTail t;
+    t.add(line(LogStream::Out, std::string_view("caf\xc3\xa9 \xff\xfe ok\0x", 13)));
+    t.add(line(LogStream::Out, "cut \xe2\x82"));  // a line cut inside a character
+    t.add(line(LogStream::Out, "\xed\xa0\x80 \xc0\xaf \xf0\x9f\x98\x80"));  // surrogate, overlong, emoji
+    auto kept = t.last(LogStream::Out, 10);
+    ASSERT_EQ(kept.size(), 3u);
+    EXPECT_EQ(kept[0].text, "caf\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd ok\xef\xbf\xbdx");
+    EXPECT_EQ(kept[1].text, "cut \xef\xbf\xbd\xef\xbf\xbd");
+    EXPECT_EQ(kept[2].text, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd \xf0\x9f\x98\x80");
+}
+
 }  // namespace
 }  // namespace pmd
