@@ -264,9 +264,45 @@
         return null;
     }
 
+    /* App.Logs and the LogLines signal give lines as [time_usec, seq, instance, stream, text];
+     * seq numbers an app's lines over both streams. What a pane adds is the lines after the last
+     * one it shows: a LogLines that crossed the Logs answer on the bus adds nothing twice. */
+    function splitLogLines(lines, afterSeq) {
+        const out = { out: [], err: [], lastSeq: afterSeq || 0 };
+        for (const [, seq, instance, stream, text] of lines || []) {
+            if (seq <= out.lastSeq)
+                continue;
+            out.lastSeq = seq;
+            (stream === "err" ? out.err : out.out).push({ instance, text });
+        }
+        return out;
+    }
+
+    /* Cockpit's theme choice as its shell keeps it (localStorage "shell:style": "auto", "light"
+     * or "dark"; absent = auto) and whether the system prefers dark: is the page dark? */
+    function darkTheme(style, prefersDark) {
+        const s = style || "auto";
+        return s === "dark" || (s === "auto" && !!prefersDark);
+    }
+
+    /* WCAG contrast ratio of two colours given as CSS "rgb(r, g, b)" / "rgba(...)" strings
+     * (what getComputedStyle returns): the browser test checks the dark theme is readable. */
+    function contrastRatio(a, b) {
+        const lum = c => {
+            const [r, g, bl] = String(c).match(/[\d.]+/g).slice(0, 3).map(Number).map(v => {
+                const x = v / 255;
+                return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4);
+            });
+            return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+        };
+        const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+        return (hi + 0.05) / (lo + 0.05);
+    }
+
     const api = {
         plain, rowsFromApps, applyFigures, sortRows, filterRows, visibleApps, managesAll, adminGroupOf,
-        formatBytes, formatDuration, formatCpu, History, specFromForm, importKind, lastExit
+        formatBytes, formatDuration, formatCpu, History, specFromForm, importKind, lastExit,
+        splitLogLines, darkTheme, contrastRatio
     };
     if (typeof module !== "undefined" && module.exports)
         module.exports = api;

@@ -15,6 +15,30 @@
     const LEASE_RENEW_MS = 30000;
 
     const $ = id => document.getElementById(id);
+
+    /* Cockpit's dark theme, followed as Cockpit's own pages do (pkg/lib/cockpit-dark-theme.js,
+     * Cockpit 287): the shell keeps the choice in localStorage "shell:style" (this page shares
+     * its origin) and tells of a change with a "cockpit-style" event and the storage event every
+     * frame gets; "auto" follows prefers-color-scheme. Cockpit 287 marks <html> pf-theme-dark,
+     * later ones pf-v5-theme-dark: pmd.css keys its colours on either. */
+    function applyTheme(style) {
+        let stored = null;
+        try {
+            stored = window.localStorage.getItem("shell:style");
+        } catch (e) {}
+        const query = window.matchMedia ? window.matchMedia("(prefers-color-scheme: dark)") : null;
+        const dark = M.darkTheme(style || stored, query && query.matches);
+        for (const c of ["pf-theme-dark", "pf-v5-theme-dark"])
+            document.documentElement.classList.toggle(c, dark);
+    }
+    window.addEventListener("storage", e => {
+        if (e.key === "shell:style")
+            applyTheme();
+    });
+    window.addEventListener("cockpit-style", e => applyTheme(e.detail && e.detail.style));
+    if (window.matchMedia)
+        window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => applyTheme());
+    applyTheme();
     const client = cockpit.dbus("org.pmd.God1", { bus: "system" });
     const history = new M.History(300);
 
@@ -415,37 +439,114 @@
                 .catch(ex => showError("Downloading " + path, ex));
     }
 
+    /* The panes show what pmd keeps of the app's output (App.Logs) and what it sends this
+     * client alone as it comes (WatchLogs, then LogLines to our unique name): an unprivileged
+     * owner sees their app's lines though the log files are not theirs to read. A pmd without
+     * Logs gets the old way: tail or journalctl with the login's rights. */
+    const LOG_LINES_SHOWN = 2000;
+
+    function appendLines(pre, lines) {
+        if (!lines.length)
+            return;
+        const atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+        pre.append(...lines.map(l => document.createTextNode(l.text + "\n")));
+        while (pre.childNodes.length > LOG_LINES_SHOWN)
+            pre.removeChild(pre.firstChild);
+        if (atBottom)
+            pre.scrollTop = pre.scrollHeight;
+    }
+
     function startLogs(name) {
         stopLogs();
         const box = $("pmd-logs");
         box.replaceChildren();
-        client.call(ROOT_PATH + "/app/" + encodePath(name), PROPS, "GetAll", [APP], { type: "s" })
+        const path = ROOT_PATH + "/app/" + encodePath(name);
+        client.call(path, PROPS, "GetAll", [APP], { type: "s" })
                 .then(([props]) => {
                     const p = M.plain(props);
                     const files = p.LogFiles || [];
-                    if (files.length) {
-                        // (stream, instance, path); "both" when stdout and stderr are merged.
-                        for (const [stream, instance, path] of files) {
-                            const title = (stream === "err" ? "stderr" : stream === "both" ? "stdout + stderr" : "stdout") +
-                                (instance >= 0 ? " #" + instance : "") + " — " + path;
-                            const pane = logPane(title, stream === "err", () => downloadFile(path));
-                            box.append(pane.box);
-                            // --follow=name without --retry: a file the login may not read is
-                            // an error shown in the pane, not a silent wait; rotation is followed.
-                            follow(["tail", "-n", "200", "--follow=name", path], pane.pre);
-                        }
-                    } else if ((p.LogSinks || []).includes("journal")) {
-                        // Journal fields of pmd: PMD_APP, PRIORITY 3 for stderr, 6 for stdout.
-                        const out = logPane("stdout (journal)", false, null);
-                        const err = logPane("stderr (journal)", true, null);
-                        box.append(out.box, err.box);
-                        follow(["journalctl", "-f", "-n", "200", "-o", "cat", "PMD_APP=" + name, "PRIORITY=6"], out.pre);
-                        follow(["journalctl", "-f", "-n", "200", "-o", "cat", "PMD_APP=" + name, "PRIORITY=3"], err.pre);
-                    } else {
-                        box.append(el("p", { class: "pmd-muted", text: "This app's output is not kept." }));
-                    }
+                    const fileOf = stream => (files.find(f => f[0] === stream || f[0] === "both") || [])[2];
+                    const out = logPane("stdout", false, fileOf("out") ? () => downloadFile(fileOf("out")) : null);
+                    const err = logPane("stderr", true, fileOf("err") ? () => downloadFile(fileOf("err")) : null);
+                    box.append(out.box, err.box);
+                    watchLogs(name, path, out.pre, err.pre, () => {
+                        box.replaceChildren();
+                        followFiles(name, p, box);
+                    });
                 })
-                .catch(ex => showError("Reading the log files of " + name, ex));
+                .catch(ex => showError("Reading the logs of " + name, ex));
+    }
+
+    function watchLogs(name, path, outPre, errPre, fallback) {
+        const feed = { lastSeq: 0, ready: false, early: [], timer: null, sub: null };
+        const show = lines => {
+            const split = M.splitLogLines(lines, feed.lastSeq);
+            feed.lastSeq = split.lastSeq;
+            appendLines(outPre, split.out);
+            appendLines(errPre, split.err);
+        };
+        feed.sub = client.subscribe({ path, interface: APP, member: "LogLines" }, (p, iface, signal, args) => {
+            if (state.detail !== name)
+                return;
+            if (feed.ready)
+                show(args[0]);
+            else
+                feed.early.push(args[0]);
+            if (args[1])
+                errPre.dataset.skipped = String(Number(errPre.dataset.skipped || 0) + Number(args[1]));
+        });
+        const lease = () => client.call(path, APP, "WatchLogs", []);
+        const stop = () => {
+            if (feed.sub)
+                feed.sub.remove();
+            if (feed.timer)
+                window.clearInterval(feed.timer);
+            client.call(path, APP, "UnwatchLogs", []).catch(() => {});
+        };
+        logProcs.push({ close: stop });
+        lease()
+                .then(() => client.call(path, APP, "Logs", ["", 0]))
+                .then(([lines]) => {
+                    show(lines);
+                    feed.ready = true;
+                    for (const l of feed.early)
+                        show(l);
+                    feed.early = [];
+                    outPre.dataset.live = "1";
+                    feed.timer = window.setInterval(() => lease().catch(() => {}), LEASE_RENEW_MS);
+                })
+                .catch(ex => {
+                    stop();
+                    if (ex.name === "org.freedesktop.DBus.Error.UnknownMethod")
+                        fallback();
+                    else
+                        showError("Reading the logs of " + name, ex);
+                });
+    }
+
+    function followFiles(name, p, box) {
+        const files = p.LogFiles || [];
+        if (files.length) {
+            // (stream, instance, path); "both" when stdout and stderr are merged.
+            for (const [stream, instance, path] of files) {
+                const title = (stream === "err" ? "stderr" : stream === "both" ? "stdout + stderr" : "stdout") +
+                    (instance >= 0 ? " #" + instance : "") + " — " + path;
+                const pane = logPane(title, stream === "err", () => downloadFile(path));
+                box.append(pane.box);
+                // --follow=name without --retry: a file the login may not read is
+                // an error shown in the pane, not a silent wait; rotation is followed.
+                follow(["tail", "-n", "200", "--follow=name", path], pane.pre);
+            }
+        } else if ((p.LogSinks || []).includes("journal")) {
+            // Journal fields of pmd: PMD_APP, PRIORITY 3 for stderr, 6 for stdout.
+            const out = logPane("stdout (journal)", false, null);
+            const err = logPane("stderr (journal)", true, null);
+            box.append(out.box, err.box);
+            follow(["journalctl", "-f", "-n", "200", "-o", "cat", "PMD_APP=" + name, "PRIORITY=6"], out.pre);
+            follow(["journalctl", "-f", "-n", "200", "-o", "cat", "PMD_APP=" + name, "PRIORITY=3"], err.pre);
+        } else {
+            box.append(el("p", { class: "pmd-muted", text: "This app's output is not kept." }));
+        }
     }
 
     function drawPlots() {

@@ -83,8 +83,12 @@ Manager::Done reply_when_done(sdbus::Result<>&& result) {
     };
 }
 
-AppObject::AppObject(sdbus::IConnection& connection, Manager& manager, FiguresClock& clock, std::string name)
-    : AdaptorInterfaces(connection, app_object_path(name)), manager_(manager), figures_clock_(clock), name_(std::move(name)) {
+AppObject::AppObject(sdbus::IConnection& connection, Manager& manager, FiguresClock& clock, LogWatch& logs, std::string name)
+    : AdaptorInterfaces(connection, app_object_path(name)),
+      manager_(manager),
+      figures_clock_(clock),
+      log_watch_(logs),
+      name_(std::move(name)) {
     registerAdaptor();
     FiguresClock::OwnReads own(figures_clock_);
     send_quietly("InterfacesAdded", [&] { emitInterfacesAddedSignal({org::pmd::God1::App_adaptor::INTERFACE_NAME}); });

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "bus/figures_clock.h"
+#include "bus/log_watch.h"
 #include "god/manager.h"
 #include "pmd-glue/App_adaptor.h"
 
@@ -23,7 +24,8 @@ class AppObject final
     : public sdbus::AdaptorInterfaces<org::pmd::God1::App_adaptor, sdbus::ManagedObject_adaptor, sdbus::Properties_adaptor> {
 public:
     // clock: told when a client reads Figures (FiguresClock), so announcements run only then.
-    AppObject(sdbus::IConnection& connection, Manager& manager, FiguresClock& clock, std::string name);
+    // logs: who watches the app's output (LogWatch).
+    AppObject(sdbus::IConnection& connection, Manager& manager, FiguresClock& clock, LogWatch& logs, std::string name);
     ~AppObject();
 
     // Announces State, Restarts, Pids and (invalidated) Instances.
@@ -33,6 +35,8 @@ public:
     // Announces Figures and DroppedLines with their values (app_object_logs.cc); the manager
     // object calls it once a second while someone watches (FiguresClock).
     void emit_figures();
+    // One LogLines signal to each client (app_object_logs.cc).
+    void emit_log_lines(const std::vector<std::string>& clients, const std::vector<TailLine>& lines, uint64_t skipped);
 
 private:
     const App& app() const;
@@ -62,9 +66,14 @@ private:
     std::vector<std::string> LogSinks() override;
     uint64_t DroppedLines() override;
     std::vector<std::map<std::string, sdbus::Variant>> Figures() override;
+    std::vector<sdbus::Struct<uint64_t, uint64_t, uint32_t, std::string, std::string>> Logs(const std::string& stream,
+                                                                                           const uint32_t& count) override;
+    uint32_t WatchLogs() override;
+    void UnwatchLogs() override;
 
     Manager& manager_;
     FiguresClock& figures_clock_;
+    LogWatch& log_watch_;
     std::string name_;
 };
 

@@ -15,28 +15,33 @@ ManagerObject::ManagerObject(sdbus::IConnection& connection, EventLoop& loop, Ma
       manager_(manager),
       declared_(declared),
       trimmer_(loop),
-      figures_clock_(loop, [this] { publish_figures(); }) {
+      figures_clock_(loop, [this] { publish_figures(); }),
+      log_watch_(loop, [this](const std::string& app, const std::vector<std::string>& clients,
+                              const std::vector<TailLine>& lines, uint64_t skipped) { send_log_lines(app, clients, lines, skipped); }) {
     registerAdaptor();
+    manager_.output().set_line_listener([this](const std::string& app, const TailLine& line) { log_watch_.line(app, line); });
     // On a new connection after the bus came back, the apps are there already.
     for (const App* app : manager_.apps())
-        objects_[app->spec.name] = std::make_unique<AppObject>(connection_, manager_, figures_clock_, app->spec.name);
+        objects_[app->spec.name] = std::make_unique<AppObject>(connection_, manager_, figures_clock_, log_watch_, app->spec.name);
     manager_.set_observer(this);
 }
 
 ManagerObject::~ManagerObject() {
     manager_.set_observer(nullptr);
+    manager_.output().set_line_listener(nullptr);
     objects_.clear();
     unregisterAdaptor();
 }
 
 void ManagerObject::app_added(const App& app) {
     const std::string& name = app.spec.name;
-    objects_[name] = std::make_unique<AppObject>(connection_, manager_, figures_clock_, name);
+    objects_[name] = std::make_unique<AppObject>(connection_, manager_, figures_clock_, log_watch_, name);
     send_quietly("AppAdded", [&] { emitAppAdded(name, app_object_path(name)); });
 }
 
 void ManagerObject::app_removed(const std::string& name) {
     dirty_.erase(name);
+    log_watch_.forget(name);
     if (objects_.erase(name)) send_quietly("AppRemoved", [&] { emitAppRemoved(name, app_object_path(name)); });
 }
 

@@ -66,6 +66,8 @@ private:
     void Reexecute() override;
     void FlushLogs(const std::string& name) override;
     void publish_figures();
+    void send_log_lines(const std::string& app, const std::vector<std::string>& clients, const std::vector<TailLine>& lines,
+                        uint64_t skipped);
     // Apps from files (manager_object_config.cc).
     std::vector<sdbus::ObjectPath> StartFile(const std::string& path, const std::string& profile,
                                              const std::vector<std::string>& only) override;
@@ -92,6 +94,7 @@ private:
     EventSource flush_;
     HeapTrimmer trimmer_;  // after changes: their bursts leave the heap at its high-water mark
     FiguresClock figures_clock_;  // 1 s, while watched: AppObject::emit_figures of apps with instances
+    LogWatch log_watch_;          // App.WatchLogs: LogLines to the watchers (manager_object_logs.cc)
 };
 
 }  // namespace pmd

@@ -29,6 +29,12 @@ void ManagerObject::FlushLogs(const std::string& name) {
     });
 }
 
+void ManagerObject::send_log_lines(const std::string& app, const std::vector<std::string>& clients,
+                                   const std::vector<TailLine>& lines, uint64_t skipped) {
+    auto it = objects_.find(app);
+    if (it != objects_.end()) it->second->emit_log_lines(clients, lines, skipped);
+}
+
 void ManagerObject::publish_figures() {
     for (auto& [name, object] : objects_) {
         const App* app = manager_.find(name);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "base/unique_fd.h"
 #include "spec/app_spec.h"
 #include "logs/log_handover.h"
+#include "logs/log_tail.h"
 
 namespace pmd {
 
@@ -52,6 +54,15 @@ public:
         (void)name;
         return {};
     }
+    // The last lines an app wrote (logs/log_tail.h), oldest first; stream nullopt = both.
+    // Throws Error(NoSuchApp). Routers that do not read the output have none.
+    virtual std::vector<TailLine> recent_lines(const std::string& name, std::optional<LogStream> stream, size_t max) const {
+        (void)name, (void)stream, (void)max;
+        return {};
+    }
+    // Told of every line as it is kept: the bus forwards them to the clients that watch.
+    using LineListener = std::function<void(const std::string& app, const TailLine& line)>;
+    virtual void set_line_listener(LineListener listener) { (void)listener; }
     // Re-exec (god/handover.h): the app's pipes, flushed, their fds released and left open.
     virtual std::vector<LogSlotHandover> release_slots(const std::string& name) {
         (void)name;

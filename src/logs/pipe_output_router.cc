@@ -24,6 +24,7 @@ struct PipeOutputRouter::AppLogs {
     std::map<unsigned, std::unique_ptr<Slot>> slots;
     uint64_t lines = 0;
     size_t open_pipes = 0;
+    LogTail tail;
 
     uint64_t dropped() const {
         uint64_t n = journal ? journal->dropped_lines() : 0;
@@ -104,6 +105,8 @@ std::unique_ptr<PipeOutputRouter::Slot> PipeOutputRouter::make_slot(AppLogs& log
             ++app->lines;
             if (file) file->write(line);
             if (app->journal) app->journal->write(line);
+            const TailLine& kept = app->tail.add(line);
+            if (listener_) listener_(app->spec.name, kept);
         };
         auto on_batch = [this, file] {
             if (file) file->flush();
@@ -220,6 +223,13 @@ void PipeOutputRouter::flush(const std::string& name_or_all) {
         return;
     }
     for (auto& [path, sink] : logs_of(name_or_all).files) sink->truncate();
+}
+
+std::vector<TailLine> PipeOutputRouter::recent_lines(const std::string& name, std::optional<LogStream> stream,
+                                                    size_t max) const {
+    auto it = apps_.find(name);
+    if (it == apps_.end()) throw Error(Error::Kind::NoSuchApp, "no app named '" + name + "' (see pmctl ls)");
+    return it->second->tail.last(stream, max);
 }
 
 AppLogInfo PipeOutputRouter::info(const std::string& name) const {

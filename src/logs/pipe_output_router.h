@@ -43,6 +43,8 @@ public:
     void reopen() override;
     void flush(const std::string& name_or_all) override;
     AppLogInfo info(const std::string& name) const override;
+    std::vector<TailLine> recent_lines(const std::string& name, std::optional<LogStream> stream, size_t max) const override;
+    void set_line_listener(LineListener listener) override { listener_ = std::move(listener); }
     std::vector<LogSlotHandover> release_slots(const std::string& name) override;
     void adopt_slots(const std::string& name, std::vector<LogSlotHandover> slots) override;
 
@@ -70,6 +72,7 @@ private:
     EventLoop& loop_;
     LogSettings settings_;
     FdStore* fd_store_ = nullptr;
+    LineListener listener_;
     std::map<std::string, std::unique_ptr<AppLogs>> apps_;
     std::list<std::unique_ptr<AppLogs>> draining_;
     EventSource reap_;

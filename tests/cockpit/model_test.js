@@ -137,4 +137,32 @@ test("ImportKindByExtension", () => {
     assert.equal(M.importKind("notes.txt"), null);
 });
 
+test("SplitLogLinesByStreamAfterTheLastShown", () => {
+    const lines = [[1000, 1, 0, "out", "a"], [1001, 2, 0, "err", "b"], [1002, 3, 1, "out", "c"]];
+    const all = M.splitLogLines(lines, 0);
+    assert.deepEqual(all.out, [{ instance: 0, text: "a" }, { instance: 1, text: "c" }]);
+    assert.deepEqual(all.err, [{ instance: 0, text: "b" }]);
+    assert.equal(all.lastSeq, 3);
+    // A signal that repeats what Logs returned adds only what is new.
+    const next = M.splitLogLines([[1002, 3, 1, "out", "c"], [1003, 4, 0, "err", "d"]], all.lastSeq);
+    assert.deepEqual(next.out, []);
+    assert.deepEqual(next.err, [{ instance: 0, text: "d" }]);
+    assert.equal(next.lastSeq, 4);
+    assert.equal(M.splitLogLines(undefined, 7).lastSeq, 7);
+});
+
+test("DarkThemeFollowsCockpitsShellStyle", () => {
+    assert.equal(M.darkTheme("dark", false), true);
+    assert.equal(M.darkTheme("light", true), false);
+    assert.equal(M.darkTheme("auto", true), true);
+    assert.equal(M.darkTheme(null, true), true);
+    assert.equal(M.darkTheme(null, false), false);
+});
+
+test("ContrastRatioOfComputedColours", () => {
+    assert.equal(Math.round(M.contrastRatio("rgb(0, 0, 0)", "rgb(255, 255, 255)")), 21);
+    assert.equal(M.contrastRatio("rgb(17, 17, 17)", "rgba(17, 17, 17, 1)"), 1);
+    assert.ok(M.contrastRatio("rgb(224, 224, 224)", "rgb(27, 29, 33)") > 7);
+});
+
 console.log(passed + " passed");

@@ -164,9 +164,10 @@ printf 'e2eadmin:admin-pw-1\ne2euser:user-pw-1\n' | cx chpasswd
 cx pmctl start -n web -i 2 -- /bin/sleep 7001 >/dev/null
 cx pmctl start -n worker -- /bin/sleep 7002 >/dev/null
 cx pmctl start -n mine --user e2euser --cwd /tmp -- /bin/sleep 7003 >/dev/null
+cx pmctl start -n mylog --user e2euser --cwd /tmp -- sh -c 'echo mylog-out; echo mylog-err >&2; i=0; while :; do i=$((i+1)); echo mytick $i; sleep 1; done' >/dev/null
 cx pmctl start -n talker -- sh -c 'echo hello-out; echo hello-err >&2; i=0; while :; do i=$((i+1)); echo tick $i; sleep 1; done' >/dev/null
-started() { local a; for a in web worker mine talker; do cx pmctl describe "$a" >/dev/null || return 1; done; }
-check "pmctl started web, worker, mine and talker" started
+started() { local a; for a in web worker mine mylog talker; do cx pmctl describe "$a" >/dev/null || return 1; done; }
+check "pmctl started web, worker, mine, mylog and talker" started
 logs_group() { local g; g=$(cx stat -c %G /var/log/pmd/talker-out.log); echo "group of talker-out.log: $g"; [[ $g == pmd ]]; }
 check "app log files belong to group pmd (the admin group reads them)" logs_group
 
@@ -180,12 +181,14 @@ browser() {
   /usr/bin/python3 -B "$REPO/tests/system/cockpit_browser.py" --url "https://127.0.0.1:$PORT" --cx "$helper" \
     --shots "$SHOTS" "$@"
 }
-check "admin: login, table, stop button, pmctl ls agrees, killed instance comes back" \
+check "admin: login, table, 480 px without sideways scroll, stop button, pmctl ls agrees, killed instance comes back" \
   browser --user e2eadmin --password admin-pw-1 --scenario admin
 check "admin: an app's page with its spec, cgroup, logs apart and live, and the plot" \
   browser --user e2eadmin --password admin-pw-1 --scenario detail
-check "unprivileged: sees only its own app, stops it with the button" \
+check "unprivileged: sees only its own apps, their log lines over the bus (files unreadable), stops one" \
   browser --user e2euser --password user-pw-1 --scenario user
+check "dark theme: the page follows Cockpit's, text readable (computed colours), back to light" \
+  browser --user e2eadmin --password admin-pw-1 --scenario dark
 # 100 apps more (one app file, one start): how long the page takes to show them all.
 many=$(mktemp /tmp/pmd-cockpit-many.XXXXXX.toml)
 for i in $(seq 0 99); do printf '[[app]]\nname = "many%d"\ncommand = ["/bin/sleep", "%d"]\n' "$i" $((8000 + i)); done >"$many"

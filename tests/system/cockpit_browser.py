@@ -6,11 +6,13 @@ runs in the container through the --cx helper (nsenter). Exits 0 when the scenar
 1 with what was seen when it does not.
 
   cockpit_browser.py --url https://127.0.0.1:PORT --cx HELPER --user U --password P
-                     --scenario admin|detail|user|many [--shots DIR]
+                     --scenario admin|detail|user|many|dark [--shots DIR]
 
 --shots DIR saves screenshots of what the scenario showed (the wide table, the same table in a
 narrow window, the app's page, the unprivileged view) for README and for a human to look at.
-The "many" scenario times how long the page takes to show 100 apps once opened.
+The "many" scenario times how long the page takes to show 100 apps once opened; "dark" logs
+in with Cockpit's dark theme chosen (localStorage "shell:style", as Cockpit's own switch sets
+it) and checks the page follows it with readable text (contrast of computed colours).
 """
 import argparse
 import json
@@ -82,9 +84,12 @@ class Page:
         except WebDriverException:
             return None
 
-    def login(self):
+    def login(self, style=None):
         self.d.get(self.args.url + "/")
         self.wait("the login form", lambda: self.d.find_element(By.ID, "login-user-input").is_displayed())
+        if style:
+            # What Cockpit's own theme switch stores; the shell and its pages share the origin.
+            self.d.execute_script("localStorage.setItem('shell:style', arguments[0]);", style)
         self.d.find_element(By.ID, "login-user-input").send_keys(self.args.user)
         self.d.find_element(By.ID, "login-password-input").send_keys(self.args.password)
         self.d.find_element(By.ID, "login-button").click()
@@ -140,6 +145,61 @@ class Page:
         self.wait("the %s button of %s" % (action, app), press)
 
 
+def luminance(rgb):
+    def channel(v):
+        x = v / 255
+        return x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4
+    r, g, b = (float(v) for v in rgb.replace("rgba(", "").replace("rgb(", "").rstrip(")").split(",")[:3])
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def contrast(a, b):
+    hi, lo = sorted([luminance(a), luminance(b)], reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+# The colour of each element's text and of the first ancestor that paints a background.
+COLOURS_JS = """
+return Array.from(document.querySelectorAll(arguments[0]), e => {
+    let bg = e, c = 'rgba(0, 0, 0, 0)';
+    while (bg) {
+        c = getComputedStyle(bg).backgroundColor;
+        if (!/rgba\(.*, 0\)$/.test(c) && c !== 'transparent') break;
+        bg = bg.parentElement;
+    }
+    return [e.id || e.className || e.tagName, getComputedStyle(e).color, c];
+});"""
+
+
+def assert_readable(p, selectors, minimum=4.5):
+    """Every element of each selector has text/background contrast of at least `minimum`
+    (WCAG AA for body text); returns the lowest ratio seen."""
+    lowest = None
+    for sel in selectors:
+        found = p.d.execute_script(COLOURS_JS, sel)
+        if not found:
+            raise Failure("nothing matches %s" % sel)
+        for what, fg, bg in found:
+            ratio = contrast(fg, bg)
+            if ratio < minimum:
+                raise Failure("%s (%s): text %s on %s, contrast %.2f < %.1f" % (sel, what, fg, bg, ratio, minimum))
+            lowest = ratio if lowest is None else min(lowest, ratio)
+    return lowest
+
+
+def assert_no_sideways_scroll(p, width):
+    """The page in a window `width` pixels wide fits it: no horizontal scroll in its frame."""
+    p.d.set_window_size(width, 1000)
+    try:
+        fit = "const e = document.documentElement; return [e.scrollWidth, e.clientWidth];"
+        sizes = p.wait("the page to fit a %d px window" % width,
+                       lambda: (lambda s: s if s[1] <= width and s[0] <= s[1] else None)(p.d.execute_script(fit)))
+        step("in a %d px window the page is %d px wide in a %d px frame: no sideways scroll" % (width, sizes[0], sizes[1]))
+        p.shot("pmd-cockpit-table-narrow")
+    finally:
+        p.d.set_window_size(1600, 1200)
+
+
 def pmctl_apps(cx):
     out = subprocess.run([cx, "pmctl", "ls", "--json"], capture_output=True, text=True, timeout=30)
     if out.returncode != 0:
@@ -166,7 +226,8 @@ def scenario_admin(p, cx):
                lambda: (p.row(app, inst) or {}).get("state") == "online")
     step("the table shows web #0, web #1, worker, mine online, as pmctl started them")
     p.shot("pmd-cockpit-table")
-    p.shot("pmd-cockpit-table-narrow", width=480)
+    assert_no_sideways_scroll(p, 480)
+    p.wait("the rows still shown", lambda: (p.row("web", 1) or {}).get("state") == "online")
 
     # The table's pids are pmctl's.
     apps = pmctl_apps(cx)
@@ -200,9 +261,8 @@ def scenario_admin(p, cx):
 
     # Sorting and the filter box.
     p.d.find_element(By.CSS_SELECTOR, 'th[data-sort="pid"]').click()
-    pids = [r["pid"] for r in p.rows()]
-    if pids != sorted(pids):
-        raise Failure("sorted by pid, the table shows %s" % pids)
+    # Read inside a wait: a rebuild of the table between two reads of a row leaves it stale.
+    p.wait("the table sorted by pid", lambda: (lambda pids: pids == sorted(pids))([r["pid"] for r in p.rows()]))
     box = p.d.find_element(By.ID, "pmd-filter")
     box.send_keys("work")
     p.wait("only worker after filtering 'work'", lambda: {r["app"] for r in p.rows()} == {"worker"})
@@ -272,11 +332,31 @@ def scenario_detail(p, cx):
 
 def scenario_user(p, cx):
     p.wait("mine in the table", lambda: (p.row("mine", 0) or {}).get("state") == "online")
-    others = {r["app"] for r in p.rows()} - {"mine"}
+    p.wait("mylog in the table", lambda: (p.row("mylog", 0) or {}).get("state") == "online")
+    others = {r["app"] for r in p.rows()} - {"mine", "mylog"}
     if others:
         raise Failure("an unprivileged login sees other users' apps: %s" % sorted(others))
-    step("e2euser sees only mine")
+    step("e2euser sees only mine and mylog")
+
+    # Its app's log lines, though the log files are not e2euser's to read: pmd reads them out
+    # over the bus (App.Logs, then LogLines to this client alone).
+    denied = subprocess.run([cx, "runuser", "-u", "e2euser", "--", "cat", "/var/log/pmd/mylog-out.log"],
+                            capture_output=True, text=True, timeout=30)
+    if denied.returncode == 0:
+        raise Failure("e2euser can read /var/log/pmd/mylog-out.log: the check would prove nothing")
+    step("e2euser may not read /var/log/pmd/mylog-out.log: " + denied.stderr.strip())
+    p.d.find_element(By.CSS_SELECTOR, 'a[data-open="mylog"]').click()
+    out_pane = lambda: p.d.find_element(By.CSS_SELECTOR, 'pre[data-stream="out"]').text
+    err_pane = lambda: p.d.find_element(By.CSS_SELECTOR, 'pre[data-stream="err"]').text
+    p.wait("mylog-out in mylog's stdout pane", lambda: "mylog-out" in out_pane())
+    p.wait("mylog-err in its stderr pane", lambda: "mylog-err" in err_pane())
+    if "mylog-err" in out_pane() or "mylog-out" in err_pane():
+        raise Failure("stdout and stderr mixed: out %r, err %r" % (out_pane()[:200], err_pane()[:200]))
+    n0 = out_pane().count("mytick")
+    p.wait("a new line of mylog, live", lambda: out_pane().count("mytick") > n0)
+    step("e2euser's page shows mylog's stdout and stderr apart, and new lines as they come")
     p.shot("pmd-cockpit-unprivileged")
+    p.d.find_element(By.ID, "pmd-detail-close").click()
     p.click("stop", "mine")
     until("pmctl ls to show mine stopped", lambda: pmctl_apps(cx)["mine"]["state"] == "stopped")
     p.wait("mine stopped in the table", lambda: (p.row("mine", 0) or {}).get("state") == "stopped")
@@ -305,21 +385,46 @@ def scenario_many(p, cx):
     p.shot("pmd-cockpit-100-apps")
 
 
+def scenario_dark(p, cx):
+    p.wait("talker in the table", lambda: (p.row("talker", 0) or {}).get("state") == "online")
+    dark = p.wait("the page in the dark theme", lambda: p.d.execute_script(
+        "return document.documentElement.classList.contains('pf-theme-dark') || "
+        "document.documentElement.classList.contains('pf-v5-theme-dark');"))
+    bg = p.d.execute_script("return getComputedStyle(document.body).backgroundColor;")
+    if luminance(bg) > 0.1:
+        raise Failure("dark theme chosen, but the page's background is %s" % bg)
+    p.d.find_element(By.CSS_SELECTOR, 'a[data-open="talker"]').click()
+    p.wait("hello-out in talker's stdout pane",
+           lambda: "hello-out" in p.d.find_element(By.CSS_SELECTOR, 'pre[data-stream="out"]').text)
+    lowest = assert_readable(p, ["body", "h1", "#pmd-status", ".pmd-table th", ".pmd-table td", ".pmd-table a",
+                                 "button", "#pmd-filter", "#pmd-detail-facts dt", "#pmd-detail-facts dd",
+                                 "#pmd-detail-spec", "pre[data-stream]"])
+    step("dark theme (%s): background %s, every text checked has contrast >= 4.5 (lowest %.1f)" % (dark, bg, lowest))
+    p.shot("pmd-cockpit-dark")
+    # Back to light without a reload: the storage event Cockpit's switch causes in each frame.
+    p.d.execute_script("localStorage.setItem('shell:style', 'light');"
+                       "window.dispatchEvent(new StorageEvent('storage', {key: 'shell:style', newValue: 'light'}));")
+    p.wait("the page light again", lambda: not p.d.execute_script(
+        "return document.documentElement.classList.contains('pf-theme-dark');"))
+    assert_readable(p, ["body", ".pmd-table td", ".pmd-table a", "#pmd-detail-facts dt"])
+    step("switched back to light: readable too")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--url", required=True)
     ap.add_argument("--cx", required=True)
     ap.add_argument("--user", required=True)
     ap.add_argument("--password", required=True)
-    ap.add_argument("--scenario", choices=["admin", "detail", "user", "many"], required=True)
+    ap.add_argument("--scenario", choices=["admin", "detail", "user", "many", "dark"], required=True)
     ap.add_argument("--shots", help="save screenshots here")
     args = ap.parse_args()
     p = Page(args)
     try:
-        p.login()
+        p.login(style="dark" if args.scenario == "dark" else None)
         p.open_from_menu()
         {"admin": scenario_admin, "detail": scenario_detail, "user": scenario_user,
-         "many": scenario_many}[args.scenario](p, args.cx)
+         "many": scenario_many, "dark": scenario_dark}[args.scenario](p, args.cx)
         return 0
     except Failure as e:
         print("FAILED: %s" % e, flush=True)
