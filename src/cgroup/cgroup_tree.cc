@@ -145,16 +145,32 @@ std::string CgroupTree::mode_name() const {
     return has_controller("memory") ? "cgroup2" : "cgroup2-no-controllers";
 }
 
+namespace {
+
+std::string instance_dir_name(unsigned index, unsigned generation) {
+    std::string name = std::to_string(index);
+    if (generation > 0) name += "." + std::to_string(generation);
+    return name;
+}
+
+}  // namespace
+
+std::string CgroupTree::app_relative(const std::string& app) const {
+    return join(apps_.relative(), app + ".app");
+}
+
+std::string CgroupTree::instance_relative(const std::string& app, unsigned index, unsigned generation) const {
+    return join(app_relative(app), instance_dir_name(index, generation));
+}
+
 CgroupDir CgroupTree::make_app_dir(const std::string& app) const {
-    CgroupDir dir = CgroupDir::create(mount_, join(apps_.relative(), app + ".app"));
+    CgroupDir dir = CgroupDir::create(mount_, app_relative(app));
     enable_controllers(dir);
     return dir;
 }
 
 CgroupDir CgroupTree::make_instance_dir(const CgroupDir& app_dir, unsigned index, unsigned generation) const {
-    std::string name = std::to_string(index);
-    if (generation > 0) name += "." + std::to_string(generation);
-    return CgroupDir::create(mount_, join(app_dir.relative(), name));
+    return CgroupDir::create(mount_, join(app_dir.relative(), instance_dir_name(index, generation)));
 }
 
 namespace {
@@ -177,12 +193,12 @@ bool CgroupTree::remove_subtree() {
     return remove_empty_tree(mount_ + root_);
 }
 
-std::vector<std::string> CgroupTree::leftover_instances() const {
+std::vector<std::string> CgroupTree::leftover_instances(const std::set<std::string>& taken_back) const {
     std::vector<std::string> out;
     for (const auto& app : list_dirs(apps_.path()))
         for (const auto& inst : list_dirs(apps_.path() + "/" + app)) {
             auto dir = CgroupDir::open(mount_, apps_.relative() + "/" + app + "/" + inst);
-            if (dir && dir->populated()) out.push_back(dir->relative());
+            if (dir && dir->populated() && !taken_back.contains(dir->relative())) out.push_back(dir->relative());
         }
     return out;
 }

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -49,8 +50,13 @@ public:
     // a rolling reload starts beside the running one.
     CgroupDir make_instance_dir(const CgroupDir& app_dir, unsigned index, unsigned generation) const;
 
-    // Relative paths of instance cgroups left populated by an earlier daemon.
-    std::vector<std::string> leftover_instances() const;
+    // Relative paths of <root>/apps/<app>.app and of an instance's cgroup in it.
+    std::string app_relative(const std::string& app) const;
+    std::string instance_relative(const std::string& app, unsigned index, unsigned generation) const;
+
+    // Relative paths of instance cgroups left populated by an earlier daemon, but for those
+    // this one took back (instance_relative() paths).
+    std::vector<std::string> leftover_instances(const std::set<std::string>& taken_back) const;
 
     // pmd run, at its end: a subtree it made outside the cgroup it started in (under
     // /pmd.slice, or --cgroup) would stay behind empty. Moves pmd back where it started and

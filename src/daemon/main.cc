@@ -19,6 +19,7 @@
 #include <iterator>
 #include <map>
 #include <optional>
+#include <set>
 #include <functional>
 #include <iostream>
 
@@ -230,8 +231,6 @@ int run_daemon(const DaemonOptions& opt) {
         spdlog::info("tracking processes in cgroup2 {}{} ({})", tree->mount(), tree->root(),
                      tree->controllers().empty() ? "no controllers delegated: memory figures from /proc, no limits"
                                                  : "controllers enabled");
-        for (const auto& left : tree->leftover_instances())
-            spdlog::warn("cgroup {} holds processes of an earlier pmd; they are left alone", left);
     } else {
         spdlog::warn("no usable cgroup2 ({}): falling back to process groups; a process that leaves its "
                      "process group escapes stop", why);
@@ -318,6 +317,16 @@ int run_daemon(const DaemonOptions& opt) {
                 spdlog::error("app {}: not taken back: {}", name, e.what());
             }
         }
+    }
+    // Only what no app took back is someone else's: after a restart the instances an earlier
+    // pmd left are this one's again.
+    if (tree) {
+        std::set<std::string> taken_back;
+        for (const auto& app : manager.live_set().apps)
+            for (const auto& instance : app.instances)
+                taken_back.insert(tree->instance_relative(app.spec.name, instance.index, instance.generation));
+        for (const auto& left : tree->leftover_instances(taken_back))
+            spdlog::warn("cgroup {} holds processes of an earlier pmd; they are left alone", left);
     }
     // The live file follows every change: written once after a burst of them, and before the
     // bus is served again, so a client told "stopped" is answered again only once the file says

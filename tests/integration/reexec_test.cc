@@ -21,6 +21,7 @@ namespace pmd::test {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 class ReexecTest : public ClusterFixture {
 protected:
@@ -131,6 +132,8 @@ TEST_F(ReexecTest, AfterKillNinePmdTakesItsWorkersBackWithTheSamePids) {
 
     EXPECT_EQ(slots("web"), before);
     EXPECT_THAT(h.pmd_log(), HasSubstr("taking its 2 app(s) back"));
+    // The workers' cgroups are this pmd's again, not "processes of an earlier pmd".
+    EXPECT_THAT(h.pmd_log(), Not(HasSubstr("earlier pmd"))) << h.pmd_log();
     auto sleeper_now = h.instances("sleeper");
     ASSERT_EQ(sleeper_now.size(), 1u);
     EXPECT_EQ(field<std::string>(sleeper_now[0], "state"), "stopped");

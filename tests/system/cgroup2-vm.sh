@@ -354,10 +354,12 @@ vx pmctl delete vm-http >/dev/null 2>&1
 # ---------------------------------------------------------------- a user's apps
 # A non-root user starts an app as themself (no polkit rule or admin group needed): it runs as
 # that user, its memory_max is enforced, the user may stop it but not an app of root.
+# The hog waits for a gate file before it allocates: an OOM-killed hog lives a moment only, and
+# its owner must be read while it is alive. Once the gate is open it crash-loops, as a hog does.
 cat >/tmp/cgroup2-vm.$$.toml <<'EOF6'
 [[app]]
 name = "vm-user-hog"
-command = ["/bin/dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1000000000"]
+command = ["/bin/sh", "-c", "while [ ! -e /tmp/vm-user-hog.go ]; do sleep 0.1; done; exec /bin/dd if=/dev/zero of=/dev/null bs=64M count=1000000000"]
 memory_max = "32M"
 EOF6
 user_setup() {
@@ -376,6 +378,7 @@ user_denied_root_app() {
 user_start() { user_setup && as_user pmctl start /home/vmuser/hog.toml; }
 check "a non-root user starts an app file of their own" user_start
 check "the user's app runs as the user" within 30 user_app_runs_as_user
+vx touch /tmp/vm-user-hog.go
 check "the user's memory_max: the kernel OOM-kills the user's hog" within 90 positive vm-user-hog memory.events oom_kill
 check "the user may not stop root's app" user_denied_root_app
 check "the user stops and deletes their own app" as_user pmctl delete vm-user-hog
