@@ -239,7 +239,7 @@ private:
 // most connections two or three times; pmd keeps every old instance until all four
 // replacements are ready, then stops them together, so each is cut at most once. pmd's log
 // shows the order: all new instances ready, then the first old one gone.
-TEST_F(ClusterModeTest, ReloadOfAnAppThatExitsAtOnceCutsEachConnectionAtMostOnce) {
+TEST_F(ClusterModeTest, ReloadOfAnAppThatExitsAtOnceStopsTheOldInstancesOnlyOnceAllNewOnesAreReady) {
     VariantDict s = cluster_app("naive", {"node", "pid_server.js"}, 4);
     s["stop_signal"] = sdbus::Variant(std::string("SIGINT"));
     h.start_app(s);
@@ -276,15 +276,20 @@ TEST_F(ClusterModeTest, ReloadOfAnAppThatExitsAtOnceCutsEachConnectionAtMostOnce
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(refused, 0);
 
-    int total = 0;
+    // The old instances get their stop signal one after another: a connection the first one
+    // cut may reconnect to one that pmd has not signalled yet, when pmd is preempted in
+    // between on a loaded machine. So "cut at most once" is a figure, not an assertion; what
+    // this test asserts is the order that makes it rare (below: no old instance stops before
+    // every new one is ready, which the one-at-a-time reload broke).
+    int total = 0, cut_twice = 0;
     for (int c = 0; c < clients; ++c) {
-        EXPECT_LE(cuts[c], 1) << "client connection " << c << " was cut " << cuts[c] << " times in one reload";
         total += cuts[c];
+        cut_twice += cuts[c] > 1;
     }
     // The app does cut what it holds: without a cut this test could not fail.
     EXPECT_GT(total, 0);
     std::cout << "[ figures ] one rolling reload of 4 instances under " << clients << " keep-alive clients: " << total
-              << " connection(s) cut\n";
+              << " connection(s) cut, " << cut_twice << " of them more than once\n";
 
     auto after = pids("naive");
     ASSERT_EQ(after.size(), 4u);
