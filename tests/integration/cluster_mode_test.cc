@@ -237,7 +237,7 @@ private:
 // cut when it stops, and the clients connect again. The kernel hands a reconnection to a
 // still-running old instance as readily as to a new one, so replacing one slot at a time cut
 // most connections two or three times; pmd keeps every old instance until all four
-// replacements are ready, then stops them together, so each is cut at most once. pmd's log
+// replacements are ready, then stops them together, so each is almost always cut once. pmd's log
 // shows the order: all new instances ready, then the first old one gone.
 TEST_F(ClusterModeTest, ReloadOfAnAppThatExitsAtOnceStopsTheOldInstancesOnlyOnceAllNewOnesAreReady) {
     VariantDict s = cluster_app("naive", {"node", "pid_server.js"}, 4);
