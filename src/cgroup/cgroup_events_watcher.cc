@@ -23,10 +23,11 @@ CgroupEventsWatcher::Watch CgroupEventsWatcher::watch(const std::string& cgroup_
 CgroupEventsWatcher::Watch CgroupEventsWatcher::watch_file(const std::string& path, std::function<void()> changed) {
     int wd = inotify_add_watch(inotify_.get(), path.c_str(), IN_MODIFY);
     if (wd < 0) throw Error(Error::Kind::Failed, "cannot watch " + path + ": " + std::strerror(errno));
-    handlers_[wd] = std::move(changed);
     Watch w;
     w.owner_ = this;
     w.wd_ = wd;
+    w.id_ = ++last_id_;
+    handlers_[wd][w.id_] = std::move(changed);
     return w;
 }
 
@@ -35,14 +36,21 @@ CgroupEventsWatcher::Watch& CgroupEventsWatcher::Watch::operator=(Watch&& other)
         reset();
         owner_ = std::exchange(other.owner_, nullptr);
         wd_ = std::exchange(other.wd_, -1);
+        id_ = std::exchange(other.id_, 0);
     }
     return *this;
 }
 
 void CgroupEventsWatcher::Watch::reset() {
     if (!owner_) return;
-    inotify_rm_watch(owner_->inotify_.get(), wd_);
-    owner_->handlers_.erase(wd_);
+    auto it = owner_->handlers_.find(wd_);
+    if (it != owner_->handlers_.end()) {
+        it->second.erase(id_);
+        if (it->second.empty()) {
+            inotify_rm_watch(owner_->inotify_.get(), wd_);
+            owner_->handlers_.erase(it);
+        }
+    }
     owner_ = nullptr;
     wd_ = -1;
 }
@@ -59,10 +67,14 @@ void CgroupEventsWatcher::on_readable() {
                 handlers_.erase(ev->wd);
                 continue;
             }
-            // Look up at each event: a handler may remove this or another watch.
-            auto it = handlers_.find(ev->wd);
-            if (it != handlers_.end()) {
-                auto handler = it->second;
+            // Look up before each handler: a handler may remove this or another watch.
+            for (uint64_t after = 0;;) {
+                auto it = handlers_.find(ev->wd);
+                if (it == handlers_.end()) break;
+                auto next = it->second.upper_bound(after);
+                if (next == it->second.end()) break;
+                after = next->first;
+                auto handler = next->second;
                 handler();
             }
         }

@@ -4,7 +4,9 @@
 // This is how pmd knows that the last process of an instance, grandchildren included, is gone.
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -19,7 +21,8 @@ public:
     explicit CgroupEventsWatcher(EventLoop& loop);
 
     // Calls `changed` after each modification of <cgroup_path>/cgroup.events until the returned
-    // Watch is destroyed. Callers re-read the file: events coalesce.
+    // Watch is destroyed. Callers re-read the file: events coalesce. Several watches of one file
+    // each get every change (the kernel gives them one inotify watch).
     class Watch {
     public:
         Watch() = default;
@@ -35,6 +38,7 @@ public:
         friend class CgroupEventsWatcher;
         CgroupEventsWatcher* owner_ = nullptr;
         int wd_ = -1;
+        uint64_t id_ = 0;
     };
     Watch watch(const std::string& cgroup_path, std::function<void()> changed);
     // The same for any cgroup interface file the kernel notifies about (e.g. memory.events).
@@ -45,7 +49,9 @@ private:
 
     UniqueFd inotify_;
     EventSource source_;
-    std::unordered_map<int, std::function<void()>> handlers_;
+    // By inotify watch, then by Watch: ordered, so handlers run in the order they were added.
+    std::unordered_map<int, std::map<uint64_t, std::function<void()>>> handlers_;
+    uint64_t last_id_ = 0;
 };
 
 }  // namespace pmd

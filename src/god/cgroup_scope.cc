@@ -3,6 +3,8 @@
 #include <signal.h>
 
 #include <fstream>
+#include <memory>
+#include <utility>
 
 #include "god/process_group_scope.h"
 #include "satan/process_limits.h"
@@ -36,6 +38,23 @@ std::unique_ptr<ScopeWatch> CgroupScope::watch(std::function<void()> changed) {
 void CgroupScope::prepare_spawn(const AppSpec& spec, SpawnRequest& request) {
     apply_app_limits(spec, &dir_, request);
     request.cgroup_fd = dir_.fd();
+}
+
+std::unique_ptr<ScopeWatch> CgroupScope::freeze(std::function<void()> frozen) {
+    if (!dir_.write_file("cgroup.freeze", "1")) return nullptr;
+    // The watch reads the file by path, not through dir_: the scope may be gone before the
+    // kernel is done, and the watch outlives it.
+    auto pending = std::make_shared<std::function<void()>>(std::move(frozen));
+    auto check = [pending, events = dir_.path() + "/cgroup.events"] {
+        if (!*pending) return;
+        std::ifstream in(events);
+        std::string key, value;
+        while (in >> key >> value)
+            if (key == "frozen" && value == "1") std::exchange(*pending, nullptr)();
+    };
+    auto watch = std::make_unique<CgroupWatch>(watcher_.watch(dir_.path(), check));
+    check();  // an empty cgroup, or a quick kernel: frozen already, and no change to come
+    return watch;
 }
 
 std::unique_ptr<MemoryGuard> CgroupScope::guard_memory(uint64_t limit, MemoryGuard::Over over) {

@@ -33,6 +33,8 @@ public:
     std::vector<pid_t> procs() const override { return dir_.procs(); }
     std::string cgroup_path() const override { return dir_.relative(); }
     void remove() override { dir_.remove(); }
+    std::unique_ptr<ScopeWatch> freeze(std::function<void()> frozen) override;
+    void thaw() override { dir_.write_file("cgroup.freeze", "0"); }
 
 private:
     const CgroupTree& tree_;

@@ -227,6 +227,14 @@ private:
     void check_health(App& app, Instance& instance);
     void on_unhealthy(const InstanceKey& key, const std::string& why);
     void reload_step(uint64_t app_id, const std::string& name, size_t next_slot, std::vector<uint64_t> standing, Done done);
+    // Freezes the targets' processes and calls `then` once the kernel says all are frozen, or
+    // after a bound for one that is not (a process in uninterruptible sleep), with the ones
+    // asked to freeze: the caller thaws them. Without a freezer `then` runs at once.
+    void freeze_then(App& app, const std::vector<Instance*>& targets,
+                     std::function<void(std::vector<InstanceKey>)> then);
+    void thaw(const std::vector<InstanceKey>& keys);
+    void stop_retired(uint64_t app_id, const std::string& name, std::vector<uint64_t> replacements,
+                      std::function<void()> then, Done done);
     void when_ready(uint64_t app_id, const std::string& name, const std::vector<uint64_t>& serials,
                     std::function<void(std::optional<std::string>)> then);
     void retire(uint64_t app_id, const std::string& name, std::vector<uint64_t> replacements, std::function<void()> then,

@@ -249,6 +249,8 @@ void Manager::adopt_instance(App& app, const InstanceHandover& handed) {
     instance.status_text = handed.status_text;
     instance.last_exit = handed.last_exit;
     instance.scope = scopes_->instance_scope(app.cgroup, instance.index, instance.generation);
+    // A pmd that died while retiring old instances of a reload may have left them frozen.
+    instance.scope->thaw();
     auto key = key_of(app, instance);
     UniqueFd channel_fd(handed.channel_fd);
     if (handed.pid > 0 && handed.pidfd >= 0) {

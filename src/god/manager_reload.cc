@@ -170,9 +170,81 @@ void Manager::when_ready(uint64_t app_id, const std::string& name, const std::ve
 }
 
 // Stops the old instance of each replacement's slot, all at once, moves the replacements in,
-// then calls `then`.
+// then calls `then`. Where the old and new instances share listening sockets, the old ones are
+// frozen first and thawed once each has its stop signal: signalled one after another, a
+// connection the first one cut could reconnect to one not yet signalled (pmd preempted in
+// between) and be cut again. Frozen, none accepts; the kernel hands every reconnection to a
+// new instance, and each old one takes its signal before it runs again.
 void Manager::retire(uint64_t app_id, const std::string& name, std::vector<uint64_t> replacements,
                      std::function<void()> then, Done done) {
+    auto found = apps_.find(name);
+    if (found == apps_.end() || found->second->id != app_id) {
+        done(Error(Error::Kind::NoSuchApp, "app '" + name + "' was deleted during its reload"));
+        return;
+    }
+    App& app = *found->second;
+    if (!shares_sockets(app.spec)) {
+        stop_retired(app_id, name, std::move(replacements), std::move(then), std::move(done));
+        return;
+    }
+    std::vector<Instance*> old;
+    for (const auto& in : app.incoming)
+        if (std::find(replacements.begin(), replacements.end(), in->serial) != replacements.end() &&
+            in->index < app.instances.size() && app.instances[in->index]->state == InstanceState::Online)
+            old.push_back(app.instances[in->index].get());
+    freeze_then(app, old, [this, app_id, name, replacements, then, done](std::vector<InstanceKey> frozen) {
+        stop_retired(app_id, name, replacements, then, done);
+        thaw(frozen);
+    });
+}
+
+void Manager::freeze_then(App& app, const std::vector<Instance*>& targets,
+                          std::function<void(std::vector<InstanceKey>)> then) {
+    struct Freezing {
+        size_t left = 1;
+        std::vector<InstanceKey> asked;
+        std::vector<std::unique_ptr<ScopeWatch>> watches;
+        EventSource bound;
+        std::function<void(std::vector<InstanceKey>)> then;
+    };
+    auto state = std::make_shared<Freezing>();
+    state->then = std::move(then);
+    // Weak in the watches: the bound's timer alone keeps the state, until it is settled.
+    std::weak_ptr<Freezing> weak = state;
+    auto settle = [weak] {
+        auto s = weak.lock();
+        if (!s || !s->then || --s->left > 0) return;
+        s->watches.clear();
+        s->bound = {};
+        std::exchange(s->then, nullptr)(std::move(s->asked));
+    };
+    for (Instance* i : targets) {
+        ++state->left;
+        if (auto watch = i->scope->freeze(settle)) {
+            state->asked.push_back(key_of(app, *i));
+            state->watches.push_back(std::move(watch));
+        } else {
+            settle();
+        }
+    }
+    state->bound = loop_.add_timer(std::chrono::seconds(1), [state] {
+        spdlog::warn("{} instance(s) not frozen after 1 s; signalling them anyway", state->left - 1);
+        state->left = 1;
+        state->watches.clear();
+        auto keep = state;  // this timer, and the lambda holding `state`, go with `bound`
+        keep->bound = {};
+        std::exchange(keep->then, nullptr)(std::move(keep->asked));
+    });
+    settle();  // the extra count: `then` runs once, after every target was asked
+}
+
+void Manager::thaw(const std::vector<InstanceKey>& keys) {
+    for (const auto& key : keys)
+        if (Instance* i = lookup(key); i && i->scope) i->scope->thaw();
+}
+
+void Manager::stop_retired(uint64_t app_id, const std::string& name, std::vector<uint64_t> replacements,
+                           std::function<void()> then, Done done) {
     auto found = apps_.find(name);
     if (found == apps_.end() || found->second->id != app_id) {
         done(Error(Error::Kind::NoSuchApp, "app '" + name + "' was deleted during its reload"));

@@ -201,6 +201,24 @@ TEST_F(ManagerTest, ReloadReplacesEachSlotOnceItsReplacementIsReady) {
     EXPECT_EQ(os.launches, 4u);
 }
 
+// Old and new instances of a cluster app share the listening socket: the old ones are frozen
+// before their stop signals and thawed after the last, so none accepts a reconnection between
+// two signals.
+TEST_F(ManagerTest, ReloadOfAnAppSharingSocketsSignalsTheOldInstancesWhileFrozen) {
+    AppSpec s = spec("web", 3);
+    s.exec_mode = AppSpec::ExecMode::Cluster;
+    s.stop_signal = SIGTERM;
+    manager.start(s, getuid());
+    ASSERT_TRUE(run_until([&] { return ready("web"); }));
+    os.freezer = true;
+    ASSERT_FALSE(finish([&](Manager::Done d) { manager.reload("web", d); }));
+    std::vector<std::string> term = {"freeze", "freeze", "freeze", "signal 15 frozen", "signal 15 frozen",
+                                     "signal 15 frozen", "thaw", "thaw", "thaw"};
+    ASSERT_GE(os.journal.size(), term.size());
+    EXPECT_EQ(std::vector<std::string>(os.journal.begin(), os.journal.begin() + term.size()), term);
+    for (size_t slot : {0u, 1u, 2u}) EXPECT_TRUE(instance("web", slot).running());
+}
+
 TEST_F(ManagerTest, ReloadStopsWhenAReplacementNeverSaysReady) {
     AppSpec s = spec("web");
     s.wait_ready = true;

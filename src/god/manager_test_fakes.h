@@ -34,7 +34,10 @@ struct FakeOs {
     bool ignore_term = false;   // children launched from now on ignore SIGTERM
     bool fail_launch = false;   // the next launch fails as an exec failure does
     bool leave_behind = false;  // the next scopes keep a process after the main one exits
+    bool freezer = false;       // scopes can freeze (as a cgroup can); the kernel says so later
     size_t launches = 0;
+    // freeze, thaw and each signal (with whether its scope was frozen), in order, every scope's
+    std::vector<std::string> journal;
 
     ~FakeOs() {
         for (auto& c : children) {
@@ -68,6 +71,7 @@ public:
     bool populated() const override { return !pids_.empty() || left_behind_; }
     void signal_all(const ProcessRef&, int signal) override {
         signals.push_back(signal);
+        os_.journal.push_back("signal " + std::to_string(signal) + (frozen_ ? " frozen" : ""));
         for (pid_t pid : pids_) ::kill(pid, signal);
     }
     void kill_all(const ProcessRef& main) override {
@@ -97,6 +101,21 @@ public:
     std::vector<pid_t> procs() const override { return pids_; }
     std::string cgroup_path() const override { return ""; }
     void remove() override {}
+    std::unique_ptr<ScopeWatch> freeze(std::function<void()> frozen) override {
+        if (!os_.freezer) return nullptr;
+        frozen_ = true;
+        os_.journal.push_back("freeze");
+        freezing_ = std::move(frozen);
+        freeze_notice_ = loop_.add_defer([this] {
+            if (freezing_) std::exchange(freezing_, nullptr)();
+        });
+        return std::make_unique<FakeWatch>(freezing_);
+    }
+    void thaw() override {
+        if (!frozen_) return;
+        frozen_ = false;
+        os_.journal.push_back("thaw");
+    }
 
     // A run launched while os.leave_behind is set leaves a process behind its main one.
     void place(pid_t pid) {
@@ -113,6 +132,9 @@ private:
     std::vector<pid_t> pids_;
     std::function<void()> changed_;
     EventSource notice_;
+    bool frozen_ = false;
+    std::function<void()> freezing_;
+    EventSource freeze_notice_;
 };
 
 class FakeScopes final : public ProcessScopes {

@@ -80,6 +80,15 @@ public:
     virtual std::string cgroup_path() const = 0;
     // Removes what the scope made (the directory, once empty); nothing is thrown.
     virtual void remove() = 0;
+    // Freezes every process of the scope (cgroup.freeze): none runs again until thaw(), and a
+    // signal sent meanwhile is the first thing each takes when it does. Calls `frozen` once
+    // the kernel says all are (maybe before returning), until the watch is destroyed. Null,
+    // and no call, where the scope cannot freeze.
+    virtual std::unique_ptr<ScopeWatch> freeze(std::function<void()> frozen) {
+        (void)frozen;
+        return nullptr;
+    }
+    virtual void thaw() {}
 };
 
 class ProcessScopes {
