@@ -29,6 +29,18 @@ FileSink::FileSink(EventLoop& loop, std::string path, RotationLimits limits, Dat
     }
     if (regular_ && limits_.compress && limits_.max_size > 0 && limits_.max_files > 0)
         compression_ = std::make_unique<RotatedLogCompression>(loop_, path_, limits_.max_files, opener_);
+    if (regular_) {
+        fd_.reset();
+        deferred_ = true;
+    }
+}
+
+void FileSink::open_deferred() {
+    deferred_ = false;
+    open_file();
+    if (!fd_)
+        spdlog::warn("log file {}: cannot open it at its first line: {}; lines are dropped until pmctl reopen-logs",
+                     path_, std::strerror(errno));
 }
 
 void FileSink::open_file() {
@@ -54,6 +66,7 @@ void FileSink::open_file() {
 }
 
 void FileSink::write(const LogLine& line) {
+    if (deferred_) open_deferred();
     size_t length = line.text.size() + 1;
     // A read burst can bring more than the bound: write out before judging the destination stuck.
     if (buffer_.size() + length > kMaxBufferedBytes) flush();
@@ -165,6 +178,7 @@ void FileSink::rotate() {
 }
 
 void FileSink::reopen() {
+    if (deferred_) return;  // nothing held: the first line opens whatever the path names then
     flush();
     open_file();
     if (!fd_)
@@ -173,6 +187,13 @@ void FileSink::reopen() {
 }
 
 void FileSink::truncate() {
+    if (deferred_) {
+        // Cut it without holding it: a flush of a quiet app must not open every instance's file.
+        open_file();
+        if (fd_ && regular_) (void)::ftruncate(fd_.get(), 0);
+        fd_.reset();
+        return;
+    }
     flush();
     if (fd_ && regular_ && ::ftruncate(fd_.get(), 0) == 0) size_ = 0;
 }

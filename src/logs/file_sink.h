@@ -11,6 +11,14 @@
 // past max_size, the buffer is written out, the file is renamed (log_rotation.h) and a new one
 // opened, so a line is never split, lost or duplicated across files. With compress, rotated
 // files are then gzipped in the background (rotated_log_compression.h).
+//
+// A regular file is held open only from its first line on: the constructor opens it (so a path
+// that cannot be written is an answer to the start, and the file exists as PM2's does) and
+// closes it again, and the first write() opens it for good. A quiet instance then costs pmd no
+// fd for its logs; once opened, a file stays open (a rotation swaps it for the new one) until
+// the sink goes, since closing an idle file would need a timer per sink and reopening it
+// would race a logrotate that moved it. Other destinations (a FIFO, a terminal) stay open
+// from the start: closing a FIFO would hand its reader an EOF.
 #pragma once
 
 #include <memory>
@@ -50,6 +58,7 @@ public:
 
 private:
     void open_file();
+    void open_deferred();
     void rotate();
     void drop_buffer(int error);
     void cut_torn_line();
@@ -60,6 +69,7 @@ private:
     DateFormat date_format_;
     std::optional<FsIdentity> opener_;
     UniqueFd fd_;
+    bool deferred_ = false;     // a regular file checked but not yet held open: no line yet
     bool regular_ = false;      // rotation and size only mean something for regular files
     uint64_t size_ = 0;         // bytes in the current file, as written by us
     std::string buffer_;        // whole lines not yet written

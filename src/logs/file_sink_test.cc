@@ -56,6 +56,50 @@ protected:
     std::string path;
 };
 
+// How many of this process's fds name the file (by /proc/self/fd links, not by numbers).
+size_t fds_naming(const std::string& p) {
+    size_t n = 0;
+    for (const auto& e : fs::directory_iterator("/proc/self/fd")) {
+        std::error_code ec;
+        if (fs::read_symlink(e.path(), ec) == fs::path(p)) ++n;
+    }
+    return n;
+}
+
+TEST_F(FileSinkTest, AQuietFileIsCreatedButHeldOpenOnlyFromItsFirstLine) {
+    FileSink sink(loop, path, {0, 0}, DateFormat());
+    EXPECT_TRUE(fs::exists(path));
+    EXPECT_EQ(fds_naming(path), 0u);
+    sink.flush();
+    sink.truncate();  // pmctl flush of a quiet app opens nothing for good
+    sink.reopen();
+    EXPECT_EQ(fds_naming(path), 0u);
+    sink.write(line("first"));
+    sink.flush();
+    EXPECT_EQ(fds_naming(path), 1u);
+    sink.write(line("second"));
+    sink.flush();
+    EXPECT_EQ(lines_of(path), (std::vector<std::string>{"first", "second"}));
+}
+
+TEST_F(FileSinkTest, AQuietFileMovedAwayIsOpenedAnewAtItsFirstLine) {
+    FileSink sink(loop, path, {0, 0}, DateFormat());
+    fs::rename(path, path + ".old");  // what logrotate does before pmctl reopen-logs
+    sink.reopen();
+    sink.write(line("after"));
+    sink.flush();
+    EXPECT_EQ(lines_of(path), (std::vector<std::string>{"after"}));
+    EXPECT_TRUE(lines_of(path + ".old").empty());
+}
+
+TEST_F(FileSinkTest, AFileThatCannotBeOpenedAtItsFirstLineCountsItsLines) {
+    FileSink sink(loop, path, {0, 0}, DateFormat());
+    fs::remove_all(dir);
+    sink.write(line("lost"));
+    sink.flush();
+    EXPECT_EQ(sink.dropped_lines(), 1u);
+}
+
 TEST_F(FileSinkTest, RotationKeepsEveryLineExactlyOnceInOrder) {
     FileSink sink(loop, path, {1000, 3}, DateFormat());
     std::vector<std::string> written;

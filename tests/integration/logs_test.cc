@@ -14,6 +14,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -382,6 +383,59 @@ TEST_F(LogsTest, MetricsModuleIsMappedOnlyWhenMetricsAreOn) {
 
 // A production pmd keeps supervising its apps when its metrics module is missing (a broken
 // install): it says which file it could not load and runs without /metrics.
+// What pmd's fds name (the targets of /proc/PID/fd links; numbers mean nothing).
+std::vector<std::string> fd_targets(pid_t pid) {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+        std::error_code ec;
+        out.push_back(fs::read_symlink(e.path(), ec).string());
+    }
+    return out;
+}
+
+// The fd cost of a quiet instance: its pidfd, its cgroup directory and its two pipes (both
+// ends kept, see docs/architecture.md); its two log files only from its first line on. The
+// slope between two sizes of one app is the per-instance count, whatever the app shares.
+TEST_F(LogsTest, AQuietInstanceHoldsNoLogFileAndSixFds) {
+    start();
+    auto all_online = [&](const std::string& app, size_t n) {
+        auto inst = h.instances(app);
+        if (inst.size() != n) return false;
+        for (auto& i : inst)
+            if (field<std::string>(i, "state") != "online" || field<int32_t>(i, "pid") <= 0) return false;
+        return true;
+    };
+    auto naming_log_dir = [&] {
+        size_t n = 0;
+        for (auto& t : fd_targets(h.pmd_pid()))
+            if (t.starts_with(log("").string())) ++n;
+        return n;
+    };
+    ASSERT_EQ(h.pmctl({"start", "-n", "quiet", "-i", "5", "--", "sleep", "1000"}).exit_code, 0);
+    ASSERT_TRUE(h.wait_until([&] { return all_online("quiet", 5); }, 30s)) << h.pmctl({"ls"}).out;
+    size_t at5 = fd_targets(h.pmd_pid()).size();
+    ASSERT_EQ(h.pmctl({"scale", "quiet", "25"}).exit_code, 0);
+    ASSERT_TRUE(h.wait_until([&] { return all_online("quiet", 25); }, 30s)) << h.pmctl({"ls"}).out;
+    size_t at25 = fd_targets(h.pmd_pid()).size();
+    EXPECT_EQ(at25 - at5, 20u * 6) << "fds per quiet instance: " << (double(at25) - double(at5)) / 20;
+    EXPECT_EQ(naming_log_dir(), 0u);
+    EXPECT_TRUE(fs::exists(log("quiet-out-24.log")));  // created at start, as before
+    EXPECT_TRUE(fs::exists(log("quiet-err-24.log")));
+
+    // A line opens its file, and only that one; no line is lost to the late open.
+    ASSERT_EQ(h.pmctl({"start", "-n", "talker", "-i", "2", "--", "/bin/sh", "-c", "echo hello; exec sleep 1000"})
+                  .exit_code, 0);
+    ASSERT_TRUE(h.wait_until([&] {
+        return lines_of(log("talker-out-0.log")) == std::vector<std::string>{"hello"} &&
+               lines_of(log("talker-out-1.log")) == std::vector<std::string>{"hello"};
+    }, 30s));
+    std::vector<std::string> held;
+    for (auto& t : fd_targets(h.pmd_pid()))
+        if (t.starts_with(log("").string())) held.push_back(fs::path(t).filename().string());
+    std::sort(held.begin(), held.end());
+    EXPECT_EQ(held, (std::vector<std::string>{"talker-out-0.log", "talker-out-1.log"}));
+}
+
 TEST_F(LogsTest, MetricsWithoutItsModuleLogAnErrorNamingItAndPmdRuns) {
     int port = 20000 + (::getpid() + 13) % 20000;
     std::string missing = (h.dir() / "no-such-module.so").string();
