@@ -2,8 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <set>
+
 #include "base/error.h"
 #include "base/instance_path.h"
+#include "logs/log_file_end.h"
 
 namespace pmd {
 
@@ -79,7 +82,30 @@ void PipeOutputRouter::app_added(const AppSpec& spec, const std::optional<FsIden
     // start request rather than a failure at spawn.
     file_sink(*logs, file_for(spec, settings_.log_dir, LogStream::Out, 0));
     file_sink(*logs, file_for(spec, settings_.log_dir, LogStream::Err, 0));
+    seed_tail(*logs);
     apps_[spec.name] = std::move(logs);
+}
+
+// The tail starts with the end of the files, so App.Logs after a restart or a re-exec of pmd
+// still has the lines kept before. How out and err interleaved is not in the files: stdout's
+// lines come first (every instance's, by index), then stderr's, numbered in that order before
+// any new line, each with its file's mtime as time_usec. A file stdout and stderr share is read
+// once, as stdout. Only what pmd writes itself: with log_sink = "journal" the files are stale.
+void PipeOutputRouter::seed_tail(AppLogs& logs) {
+    if (!settings_.files) return;
+    unsigned files_per_stream = per_instance(logs.spec) ? logs.spec.instances : 1;
+    std::set<std::string> read;
+    for (LogStream stream : {LogStream::Out, LogStream::Err}) {
+        for (unsigned index = 0; index < files_per_stream; ++index) {
+            std::string path = file_for(logs.spec, settings_.log_dir, stream, index);
+            if (path.empty() || !read.insert(path).second) continue;
+            bool in_log_dir = path.starts_with(settings_.log_dir + "/");
+            auto end = read_log_file_end(path, in_log_dir ? std::nullopt : logs.owner, LogTail::kLines, LogTail::kBytes);
+            if (!end) continue;
+            for (const std::string& text : end->lines)
+                logs.tail.add(LogLine{logs.spec.name, index, stream, text, end->mtime});
+        }
+    }
 }
 
 PipeOutputRouter::AppLogs& PipeOutputRouter::logs_of(const std::string& name) {

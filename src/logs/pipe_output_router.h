@@ -65,6 +65,7 @@ private:
     FileSink* file_sink(AppLogs& logs, const std::string& path);
     std::unique_ptr<Slot> make_slot(AppLogs& logs, unsigned index, std::optional<LogSlotHandover> handed = std::nullopt);
     void on_slot_eof(AppLogs* logs);
+    void seed_tail(AppLogs& logs);
 
     void store_slot(const std::string& app, const Slot& slot);
     void forget_slots(const AppLogs& logs);

@@ -456,6 +456,71 @@ TEST_F(LogsTest, MetricsRefuseANonLoopbackAddress) {
     EXPECT_THAT(h.pmd_log(), HasSubstr("not a loopback address"));
 }
 
+using BusLine = sdbus::Struct<uint64_t, uint64_t, uint32_t, std::string, std::string>;
+
+std::vector<BusLine> bus_logs(PmdHarness& h, const std::string& app, const std::string& stream) {
+    sdbus::ObjectPath path;
+    h.manager().callMethod("GetApp").onInterface("org.pmd.God1.Manager").withArguments(app).storeResultsTo(path);
+    auto proxy = sdbus::createProxy(h.connection(), "org.pmd.God1", path);
+    std::vector<BusLine> lines;
+    proxy->callMethod("Logs").onInterface("org.pmd.God1.App").withArguments(stream, uint32_t{0}).storeResultsTo(lines);
+    return lines;
+}
+
+std::vector<std::string> texts(const std::vector<BusLine>& lines) {
+    std::vector<std::string> out;
+    for (const auto& l : lines) out.push_back(l.get<4>());
+    return out;
+}
+
+// What App.Logs keeps comes back from the files when pmd starts over: after a re-exec (the
+// apps adopted) and after a restart over its dump (the apps resurrected). Seeded lines are
+// stdout's, then stderr's, with the file's mtime, numbered before any line read since.
+TEST_F(LogsTest, KeptLinesComeBackFromTheFilesAfterAReexecAndARestart) {
+    start();
+    // Each run numbers itself (a file in its cwd): run 1 writes out-1-a, err-1, out-1-b.
+    h.start_app(spec("keeper", "n=$(cat runs 2>/dev/null || echo 0); n=$((n+1)); echo $n >runs; "
+                               "trap 'echo usr1-'$n USR1; echo out-$n-a; echo err-$n >&2; echo out-$n-b; "
+                               "while :; do sleep 1 & wait $!; done"));
+    ASSERT_TRUE(h.wait_until([&] {
+        return texts(bus_logs(h, "keeper", "out")).size() == 2 && texts(bus_logs(h, "keeper", "err")).size() == 1;
+    })) << "run 1's lines never reached Logs";
+
+    auto reexec = h.pmctl({"daemon-reexec"});
+    ASSERT_EQ(reexec.exit_code, 0) << reexec.err;
+    ASSERT_TRUE(h.wait_for_pmd_on_bus(20s));
+    auto both = bus_logs(h, "keeper", "");
+    EXPECT_EQ(texts(both), (std::vector<std::string>{"out-1-a", "out-1-b", "err-1"}));
+    struct stat st{};
+    ASSERT_EQ(::stat(log("keeper-out.log").c_str(), &st), 0);
+    uint64_t mtime_usec = static_cast<uint64_t>(st.st_mtim.tv_sec) * 1000000 + static_cast<uint64_t>(st.st_mtim.tv_nsec) / 1000;
+    ASSERT_EQ(both.size(), 3u);
+    EXPECT_EQ(both[0].get<0>(), mtime_usec);
+    EXPECT_LT(both[0].get<1>(), both[1].get<1>());
+    EXPECT_LT(both[1].get<1>(), both[2].get<1>());
+    EXPECT_EQ(both[2].get<3>(), "err");
+
+    // A line read by the new pmd comes after the seeded ones.
+    sdbus::ObjectPath path;
+    h.manager().callMethod("GetApp").onInterface("org.pmd.God1.Manager").withArguments(std::string("keeper")).storeResultsTo(path);
+    sdbus::createProxy(h.connection(), "org.pmd.God1", path)
+        ->callMethod("Signal").onInterface("org.pmd.God1.App").withArguments(int32_t{SIGUSR1});
+    ASSERT_TRUE(h.wait_until([&] { return bus_logs(h, "keeper", "").size() == 4; }));
+    both = bus_logs(h, "keeper", "");
+    EXPECT_EQ(both.back().get<4>(), "usr1-1");
+    EXPECT_GT(both.back().get<1>(), both[2].get<1>());
+
+    // Restarted over its dump: the app runs again (run 2), after run 1's lines.
+    ASSERT_EQ(h.pmctl({"save"}).exit_code, 0);
+    ASSERT_TRUE(WIFEXITED(h.stop_pmd()));
+    h.start_pmd();
+    ASSERT_TRUE(h.wait_until([&] {
+        return texts(bus_logs(h, "keeper", "out")).size() == 5 && texts(bus_logs(h, "keeper", "err")).size() == 2;
+    })) << "out: " << ::testing::PrintToString(texts(bus_logs(h, "keeper", "out")));
+    EXPECT_EQ(texts(bus_logs(h, "keeper", "out")), (std::vector<std::string>{"out-1-a", "out-1-b", "usr1-1", "out-2-a", "out-2-b"}));
+    EXPECT_EQ(texts(bus_logs(h, "keeper", "err")), (std::vector<std::string>{"err-1", "err-2"}));
+}
+
 // The journal sink speaks journald's native protocol on a datagram socket. This host may have
 // no journald (no systemd as PID 1), so pmd is pointed at a socket the test owns
 // (PMD_JOURNAL_SOCKET) and the datagrams are checked field by field: exactly what journald
