@@ -8,8 +8,10 @@
 
 #include <chrono>
 #include <csignal>
+#include <iostream>
 #include <memory>
 #include <sstream>
+#include <thread>
 
 #include "bus_as_user.h"
 #include "pmd_harness.h"
@@ -133,6 +135,72 @@ TEST_F(LogsOverTheBus, AnotherUserIsRefusedBothMethods) {
         EXPECT_EQ(r.error_name, "org.pmd.God1.Error.AccessDenied") << method << ": " << r.message;
         EXPECT_NE(r.message.find("alice-private"), std::string::npos) << r.message;
     }
+}
+
+// One byte through a pipe between the two users' processes (both forked from this one): the
+// order of their steps. False if none came before the deadline.
+bool await_byte(int fd, int seconds = 20) {
+    struct pollfd pfd{fd, POLLIN, 0};
+    char b;
+    return poll(&pfd, 1, seconds * 1000) == 1 && read(fd, &b, 1) == 1;
+}
+
+// LogLines is sent to the watcher alone: another user's connection that asks the bus for every
+// LogLines of the app (a match rule, and one with eavesdrop='true') gets none of the lines
+// the owner receives. Bob's rules are in place before alice watches; once alice has her
+// signal, bob pings pmd through the same bus: a copy of the signal, sent by pmd before the
+// reply, would be in bob's queue ahead of it, so nothing in the queue after the reply means
+// none was sent to bob.
+TEST_F(LogsOverTheBus, AnotherUsersMatchRuleGetsNoLogLines) {
+    start_alices_app("alice-watched", "echo for-alice-only");
+    int ready[2], done[2];
+    ASSERT_EQ(pipe(ready), 0);
+    ASSERT_EQ(pipe(done), 0);
+    BusOutcome bobs;
+    std::thread bob_side([&] {
+        bobs = call_as(bob, h->address(), [&](sdbus::IConnection& c) {
+            std::string rule = "type='signal',interface='" + std::string(kAppInterface) + "',member='LogLines',path='" +
+                               app_path(c, "alice-watched") + "'";
+            int caught = 0;
+            auto plain = c.addMatch(rule, [&](sdbus::Message&) { ++caught; });
+            std::string eavesdrop = "accepted";
+            sdbus::Slot eavesdropping;
+            try {
+                eavesdropping = c.addMatch(rule + ",eavesdrop='true'", [&](sdbus::Message&) { ++caught; });
+            } catch (const sdbus::Error& e) {
+                eavesdrop = e.getName();
+            }
+            if (write(ready[1], "r", 1) != 1) return std::string("cannot tell alice");
+            if (!await_byte(done[0])) return std::string("alice never received her lines");
+            auto pmd = sdbus::createProxy(c, "org.pmd.God1", "/org/pmd/God1");
+            pmd->callMethod("Ping").onInterface("org.freedesktop.DBus.Peer");
+            while (c.processPendingRequest()) {
+            }
+            return "caught=" + std::to_string(caught) + " (eavesdrop rule: " + eavesdrop + ")";
+        });
+    });
+    auto alices = call_as(alice, h->address(), [&](sdbus::IConnection& c) {
+        auto app = sdbus::createProxy(c, "org.pmd.God1", app_path(c, "alice-watched"));
+        std::vector<BusLine> received;
+        app->uponSignal("LogLines").onInterface(kAppInterface).call([&](const std::vector<BusLine>& lines, uint64_t) {
+            received.insert(received.end(), lines.begin(), lines.end());
+        });
+        app->finishRegistration();
+        if (!poll_until(c, [&] { return has(logs(*app, "err"), "first-err"); })) return std::string("no first-err in Logs");
+        if (!await_byte(ready[0])) return std::string("bob's match rules never came");
+        app->callMethod("WatchLogs").onInterface(kAppInterface);
+        app->callMethod("Signal").onInterface(kAppInterface).withArguments(int32_t{SIGUSR1});
+        bool got = dispatch_until(c, [&] { return has(received, "for-alice-only"); });
+        if (write(done[1], "d", 1) != 1) return std::string("cannot tell bob");
+        return std::string(got ? "received" : "no LogLines with for-alice-only");
+    });
+    bob_side.join();
+    for (int fd : {ready[0], ready[1], done[0], done[1]}) close(fd);
+    ASSERT_TRUE(alices.ok) << alices.error_name << ": " << alices.message;
+    EXPECT_EQ(alices.message, "received");
+    ASSERT_TRUE(bobs.ok) << bobs.error_name << ": " << bobs.message;
+    EXPECT_EQ(bobs.message.rfind("caught=0 ", 0), 0u) << bobs.message;
+    std::cout << "bob: " << bobs.message << "\n";
 }
 
 // A burst far larger than one signal: no signal carries more than 100 lines, and what was left
