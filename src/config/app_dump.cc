@@ -37,6 +37,13 @@ std::string exact_size_text(uint64_t bytes) {
 
 namespace {
 
+// One "PATH SIZE" as a string, several as an array (the reader takes both).
+std::string io_bandwidth_text(const std::vector<IoBandwidth>& limits) {
+    std::vector<std::string> items;
+    for (const auto& l : limits) items.push_back(l.path + " " + exact_size_text(l.bytes_per_second));
+    return items.size() == 1 ? toml_string(items[0]) : toml_string_array(items);
+}
+
 const char* health_type_name(HealthCheck::Type type) {
     switch (type) {
         case HealthCheck::Type::Http:
@@ -109,6 +116,16 @@ custom_writers() {
              }},
             {"cpu_max", [](const AppSpec& a, const AppSpec& d, const Line& line, std::string&) {
                  if (a.cpu_max_percent != d.cpu_max_percent) line("cpu_max", std::to_string(a.cpu_max_percent));
+             }},
+            {"io_weight", [](const AppSpec& a, const AppSpec& d, const Line& line, std::string&) {
+                 if (a.io_weight != d.io_weight) line("io_weight", std::to_string(a.io_weight));
+             }},
+            {"io_read_bandwidth_max", [](const AppSpec& a, const AppSpec&, const Line& line, std::string&) {
+                 if (!a.io_read_bandwidth_max.empty()) line("io_read_bandwidth_max", io_bandwidth_text(a.io_read_bandwidth_max));
+             }},
+            {"io_write_bandwidth_max", [](const AppSpec& a, const AppSpec&, const Line& line, std::string&) {
+                 if (!a.io_write_bandwidth_max.empty())
+                     line("io_write_bandwidth_max", io_bandwidth_text(a.io_write_bandwidth_max));
              }},
             {"reload_batch", [](const AppSpec& a, const AppSpec& d, const Line& line, std::string&) {
                  if (a.reload_batch != d.reload_batch) line("reload_batch", std::to_string(a.reload_batch));

@@ -37,6 +37,9 @@ AppSpec every_field_set() {
     a.memory_max = (1ull << 30) + 1;
     a.pids_max = 99;
     a.cpu_max_percent = 250;
+    a.io_weight = 10000;
+    a.io_read_bandwidth_max = {{"/dev/vda", 2 << 20}, {"/var/lib/app", 1000}};
+    a.io_write_bandwidth_max = {{"/srv", 1 << 30}};
     a.out_file = "/var/log/out.log";
     a.error_file = "/dev/null";
     a.wait_ready = true;

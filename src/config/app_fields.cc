@@ -228,6 +228,31 @@ void read_cpu_max(const toml::node& node, ValueReader& read, AppSpec& spec) {
     read.bad(node, "cpu_max", "expected a percentage of one CPU like 50 or \"150%\", got " + describe_toml_value(node));
 }
 
+// io_*_bandwidth_max: "PATH SIZE" as systemd's IOReadBandwidthMax=, or an array of them (systemd
+// takes the setting once per disk). PATH is only checked to be absolute here: it names a disk
+// of the machine that runs the app, resolved when an instance is spawned.
+auto read_io_bandwidth(std::vector<IoBandwidth> AppSpec::*member, std::string_view field) {
+    return [member, field](const toml::node& n, ValueReader& r, AppSpec& s) {
+        auto items = r.string_list(n, field);
+        if (!items) return;
+        std::vector<IoBandwidth> out;
+        for (const auto& item : *items) {
+            std::istringstream words(item);
+            std::string path, size_text, extra;
+            words >> path >> size_text >> extra;
+            auto size = parse_size(size_text);
+            if (!path.starts_with("/") || !size || *size == 0 || !extra.empty()) {
+                r.bad(n, field,
+                      "expected \"PATH SIZE\" (an absolute path of a disk or of a file on it, and bytes a second), "
+                      "like \"/dev/vda 2M\", got \"" + item + "\"");
+                return;
+            }
+            out.push_back({path, *size});
+        }
+        s.*member = std::move(out);
+    };
+}
+
 // PM2 writes "cluster" or "cluster_mode", "fork" or "fork_mode"; both spellings are taken.
 void read_exec_mode(const toml::node& node, ValueReader& read, AppSpec& spec) {
     auto t = read.string(node, "exec_mode");
@@ -513,6 +538,16 @@ const std::map<std::string_view, FieldReader>& custom_fields() {
                  s.reload_batch = static_cast<uint32_t>(*c);
          }},
         {"cpu_max", read_cpu_max},
+        {"io_weight",
+         [](const toml::node& n, ValueReader& r, AppSpec& s) {
+             auto c = r.count(n, "io_weight", 10000);
+             if (c && *c == 0)
+                 r.bad(n, "io_weight", "expected a weight from 1 to 10000 (100 is the kernel's default), got 0");
+             else if (c)
+                 s.io_weight = static_cast<uint32_t>(*c);
+         }},
+        {"io_read_bandwidth_max", read_io_bandwidth(&AppSpec::io_read_bandwidth_max, "io_read_bandwidth_max")},
+        {"io_write_bandwidth_max", read_io_bandwidth(&AppSpec::io_write_bandwidth_max, "io_write_bandwidth_max")},
         {"stop_signal", read_stop_signal},
         {"exec_mode", read_exec_mode},
         {"cron_restart",

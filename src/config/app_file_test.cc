@@ -292,6 +292,44 @@ TEST(AppFile, ValidationRulesPointAtTheKey) {
                 HasSubstr("apps.toml:4:16: field 'reload_batch': must be at least 1"));
 }
 
+TEST(AppFile, IoLimitsAreSystemdsShapes) {
+    auto apps = parse(R"([[app]]
+name = "a"
+command = ["true"]
+io_weight = 500
+io_read_bandwidth_max = "/dev/vda 2M"
+io_write_bandwidth_max = ["/var/lib/app  512K", "/dev/vdb 1048576"]
+)");
+    ASSERT_EQ(apps.size(), 1u);
+    EXPECT_EQ(apps[0].io_weight, 500u);
+    EXPECT_EQ(apps[0].io_read_bandwidth_max, (std::vector<IoBandwidth>{{"/dev/vda", 2u << 20}}));
+    EXPECT_EQ(apps[0].io_write_bandwidth_max,
+              (std::vector<IoBandwidth>{{"/var/lib/app", 512u << 10}, {"/dev/vdb", 1u << 20}}));
+    EXPECT_EQ(parse("[[app]]\nname = \"a\"\ncommand = [\"true\"]\n")[0].io_weight, 0u);  // the kernel's
+}
+
+TEST(AppFile, BadIoLimitsNameFileLineAndKey) {
+    const std::string head = "[[app]]\nname = \"a\"\ncommand = [\"true\"]\n";
+    EXPECT_EQ(error_of(head + "io_weight = 0\n"),
+              "apps.toml:4:13: field 'io_weight': expected a weight from 1 to 10000 (100 is the kernel's default), got 0");
+    EXPECT_EQ(error_of(head + "io_weight = 10001\n"),
+              "apps.toml:4:13: field 'io_weight': expected a whole number from 0 to 10000, got 10001");
+    const std::string shape = "expected \"PATH SIZE\" (an absolute path of a disk or of a file on it, and bytes a "
+                              "second), like \"/dev/vda 2M\", got ";
+    EXPECT_EQ(error_of(head + "io_write_bandwidth_max = \"/dev/vda\"\n"),
+              "apps.toml:4:26: field 'io_write_bandwidth_max': " + shape + "\"/dev/vda\"");
+    EXPECT_EQ(error_of(head + "io_read_bandwidth_max = \"vda 2M\"\n"),
+              "apps.toml:4:25: field 'io_read_bandwidth_max': " + shape + "\"vda 2M\"");
+    EXPECT_EQ(error_of(head + "io_read_bandwidth_max = \"/dev/vda lots\"\n"),
+              "apps.toml:4:25: field 'io_read_bandwidth_max': " + shape + "\"/dev/vda lots\"");
+    EXPECT_EQ(error_of(head + "io_read_bandwidth_max = \"/dev/vda 0\"\n"),
+              "apps.toml:4:25: field 'io_read_bandwidth_max': " + shape + "\"/dev/vda 0\"");
+    EXPECT_EQ(error_of(head + "io_read_bandwidth_max = \"/dev/vda 2M 3M\"\n"),
+              "apps.toml:4:25: field 'io_read_bandwidth_max': " + shape + "\"/dev/vda 2M 3M\"");
+    EXPECT_THAT(error_of(head + "io_read_bandwidth_max = 2097152\n"),
+                HasSubstr("apps.toml:4:25: field 'io_read_bandwidth_max': expected an array of strings or a string"));
+}
+
 TEST(AppFile, CronRestartIsParsedFullyWithItsPosition) {
     EXPECT_THAT(error_of("[[app]]\nname = \"a\"\ncommand = [\"true\"]\ncron_restart = \"0 25 * * *\"\n"),
                 HasSubstr("apps.toml:4:16: field 'cron_restart': hour: 25 is out of range 0-23"));

@@ -150,11 +150,16 @@ std::string render_app_description(const VariantDict& p) {
     // The kernel's limits on the app's cgroups, as the spec keys name them ("none" when unset).
     {
         std::string limits;
-        for (const char* key : {"memory_max", "cpu_max", "pids_max"}) {
+        for (const char* key :
+             {"memory_max", "cpu_max", "pids_max", "io_weight", "io_read_bandwidth_max", "io_write_bandwidth_max"}) {
             auto it = spec.find(key);
             if (it == spec.end()) continue;
             auto value = variant_to_json(it->second);
-            std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+            std::string text;
+            if (value.is_array())  // several disks: "/dev/vda 2M and /dev/vdb 1M"
+                for (const auto& item : value) text += (text.empty() ? "" : " and ") + item.get<std::string>();
+            else
+                text = value.is_string() ? value.get<std::string>() : value.dump();
             if (std::string(key) == "cpu_max") text += "% of a CPU";
             limits += (limits.empty() ? " " : ", ") + std::string(key) + " " + text;
         }

@@ -26,6 +26,15 @@ struct ListenAddress {
     bool operator==(const ListenAddress&) const = default;
 };
 
+// A cap on one disk's bandwidth for an app (systemd's IOReadBandwidthMax=/IOWriteBandwidthMax=):
+// `path` is the disk, one of its partitions or any path on a filesystem on it, as written;
+// cgroup/block_device resolves it to the whole disk when an instance is spawned.
+struct IoBandwidth {
+    std::string path;
+    uint64_t bytes_per_second = 0;
+    bool operator==(const IoBandwidth&) const = default;
+};
+
 // A probe pmd runs against each ready instance; `failures` misses in a row restart it.
 struct HealthCheck {
     enum class Type { None, Http, Tcp, Exec };
@@ -64,6 +73,11 @@ struct AppSpec {
     uint64_t memory_max = 0;
     uint64_t pids_max = 0;
     uint32_t cpu_max_percent = 0;
+    // io.weight "default N" (1..10000, systemd's IOWeight=); 0 = the kernel's default, 100.
+    uint32_t io_weight = 0;
+    // io.max rbps= / wbps= per disk; several entries for several disks.
+    std::vector<IoBandwidth> io_read_bandwidth_max;
+    std::vector<IoBandwidth> io_write_bandwidth_max;
 
     // Logs: empty = <log-dir>/<name>-out.log / -err.log; "/dev/null" discards.
     std::string out_file;
