@@ -264,14 +264,19 @@ TEST_F(Security, UsersLogPathIsOpenedWithTheirPermissionsAcrossReopen) {
     chmod(locked.c_str(), 0700);
 
     auto spec = sleeper("alices-logs");
-    spec["command"] = sdbus::Variant(std::vector<std::string>{"/bin/sh", "-c", "while :; do echo tick; sleep 0.05; done"});
+    spec["command"] = sdbus::Variant(std::vector<std::string>{"/bin/sh", "-c", "while :; do echo tick; echo tock >&2; sleep 0.05; done"});
     spec["out_file"] = sdbus::Variant((mine / "out.log").string());
     spec["error_file"] = sdbus::Variant((mine / "sub" / "err.log").string());
     fs::create_directory(mine / "sub");
     ASSERT_EQ(chown((mine / "sub").c_str(), alice.uid, alice.gid), 0);
     auto r = start_as(alice, h->address(), spec);
     ASSERT_TRUE(r.ok) << r.error_name << ": " << r.message;
-    ASSERT_TRUE(h->wait_until([&] { return fs::exists(mine / "out.log") && fs::file_size(mine / "out.log") > 0; }));
+    // Both files hold lines, so pmd has both open (a log file is opened at its first line) and a
+    // reopen must open both paths again.
+    ASSERT_TRUE(h->wait_until([&] {
+        return fs::exists(mine / "out.log") && fs::file_size(mine / "out.log") > 0 &&
+               fs::exists(mine / "sub" / "err.log") && fs::file_size(mine / "sub" / "err.log") > 0;
+    }));
 
     // Alice's swap: out.log becomes a symlink to root's file, sub/ a symlink to root's directory.
     auto swap = call_as(alice, h->address(), [&](sdbus::IConnection&) {
