@@ -278,6 +278,19 @@
         return out;
     }
 
+    /* A log file as pmd keeps its end (App.Logs "a(ttuss)"), for a login that may not read the
+     * file itself: the lines of one file's stream ("out", "err", or "both" for a file stdout and
+     * stderr share) and instance (-1: every instance's, as a merge_logs file holds), oldest
+     * first, one line per entry, text only (no log_date_format prefix: pmd keeps the text). */
+    function logFileText(lines, stream, instance) {
+        const kept = [];
+        for (const [, seq, inst, s, text] of lines || [])
+            if ((stream === "both" || s === stream) && (instance === undefined || instance < 0 || inst === instance))
+                kept.push([seq, text]);
+        kept.sort((a, b) => a[0] - b[0]);
+        return { text: kept.map(k => k[1] + "\n").join(""), lines: kept.length };
+    }
+
     /* Cockpit's theme choice as its shell keeps it (localStorage "shell:style": "auto", "light"
      * or "dark"; absent = auto) and whether the system prefers dark: is the page dark? */
     function darkTheme(style, prefersDark) {
@@ -302,7 +315,7 @@
     const api = {
         plain, rowsFromApps, applyFigures, sortRows, filterRows, visibleApps, managesAll, adminGroupOf,
         formatBytes, formatDuration, formatCpu, History, specFromForm, importKind, lastExit,
-        splitLogLines, darkTheme, contrastRatio
+        splitLogLines, logFileText, darkTheme, contrastRatio
     };
     if (typeof module !== "undefined" && module.exports)
         module.exports = api;

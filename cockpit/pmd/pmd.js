@@ -402,8 +402,15 @@
     function logPane(title, stderr, download) {
         const pre = el("pre", { class: stderr ? "pmd-stderr" : "", "data-stream": stderr ? "err" : "out" });
         const head = el("div", { class: "pmd-bar" }, [el("h3", { text: title }), el("span", { class: "pmd-spacer" })]);
-        if (download)
-            head.append(el("button", { type: "button", text: "Download", onclick: download }));
+        const note = el("small", { class: "pmd-muted pmd-download-note" });
+        if (download) {
+            head.append(note, el("button", {
+                type: "button", text: "Download", "data-download": stderr ? "err" : "out",
+                title: "The whole log file if you may read it; otherwise the last lines pmd keeps of it " +
+                    "(at most 500 lines, 64 KiB)",
+                onclick: () => download(note)
+            }));
+        }
         return { box: el("div", { class: "pmd-log" }, [head, pre]), pre };
     }
 
@@ -427,16 +434,41 @@
         logProcs.push(proc);
     }
 
+    function saveAs(fileName, data) {
+        const blob = new Blob([data || new Uint8Array()], { type: "text/plain" });
+        const a = el("a", { href: URL.createObjectURL(blob), download: fileName });
+        document.body.append(a);
+        a.click();
+        a.remove();
+    }
+
     function downloadFile(path) {
         cockpit.file(path, { binary: true, max_read_size: 256 * 1024 * 1024, superuser: "try" }).read()
-                .then(data => {
-                    const blob = new Blob([data || new Uint8Array()], { type: "text/plain" });
-                    const a = el("a", { href: URL.createObjectURL(blob), download: path.split("/").pop() });
-                    document.body.append(a);
-                    a.click();
-                    a.remove();
-                })
+                .then(data => saveAs(path.split("/").pop(), data))
                 .catch(ex => showError("Downloading " + path, ex));
+    }
+
+    /* A log file of LogFiles ([stream, instance, path]): the file itself with the login's rights
+     * (root's under administrative access), or, when the login may not read it (/var/log/pmd is
+     * not an unprivileged owner's), what pmd keeps of that stream (App.Logs, which pmd allows
+     * whoever may read the app's logs), under the file's name; `note` then says so. */
+    function downloadLog(appPath, file, note) {
+        const [stream, instance, path] = file;
+        const fileName = path.split("/").pop();
+        cockpit.file(path, { binary: true, max_read_size: 256 * 1024 * 1024, superuser: "try" }).read()
+                .then(data => {
+                    note.textContent = "";
+                    delete note.dataset.kept;
+                    saveAs(fileName, data);
+                })
+                .catch(fileEx => client.call(appPath, APP, "Logs", [stream === "both" ? "" : stream, 0])
+                        .then(([lines]) => {
+                            const kept = M.logFileText(lines, stream, instance);
+                            note.textContent = "downloaded the last " + kept.lines + " lines pmd keeps (the file is not yours to read)";
+                            note.dataset.kept = String(kept.lines);
+                            saveAs(fileName, new TextEncoder().encode(kept.text));
+                        })
+                        .catch(() => showError("Downloading " + path, fileEx)));
     }
 
     /* The panes show what pmd keeps of the app's output (App.Logs) and what it sends this
@@ -465,9 +497,10 @@
                 .then(([props]) => {
                     const p = M.plain(props);
                     const files = p.LogFiles || [];
-                    const fileOf = stream => (files.find(f => f[0] === stream || f[0] === "both") || [])[2];
-                    const out = logPane("stdout", false, fileOf("out") ? () => downloadFile(fileOf("out")) : null);
-                    const err = logPane("stderr", true, fileOf("err") ? () => downloadFile(fileOf("err")) : null);
+                    const fileOf = stream => files.find(f => f[0] === stream || f[0] === "both");
+                    const download = stream => fileOf(stream) ? note => downloadLog(path, fileOf(stream), note) : null;
+                    const out = logPane("stdout", false, download("out"));
+                    const err = logPane("stderr", true, download("err"));
                     box.append(out.box, err.box);
                     watchLogs(name, path, out.pre, err.pre, () => {
                         box.replaceChildren();

@@ -151,6 +151,17 @@ test("SplitLogLinesByStreamAfterTheLastShown", () => {
     assert.equal(M.splitLogLines(undefined, 7).lastSeq, 7);
 });
 
+test("LogFileTextIsOneStreamAndInstanceInSeqOrder", () => {
+    const lines = [[1000, 2, 0, "out", "b"], [1001, 1, 0, "out", "a"], [1002, 3, 0, "err", "e"],
+        [1003, 4, 1, "out", "other instance"], [1004, 5, 0, "out", ""]];
+    assert.deepEqual(M.logFileText(lines, "out", 0), { text: "a\nb\n\n", lines: 3 });
+    assert.deepEqual(M.logFileText(lines, "err", 0), { text: "e\n", lines: 1 });
+    // A merge_logs file holds every instance's lines; a file shared by both streams, both.
+    assert.equal(M.logFileText(lines, "out", -1).text, "a\nb\nother instance\n\n");
+    assert.equal(M.logFileText(lines, "both", 0).text, "a\nb\ne\n\n");
+    assert.deepEqual(M.logFileText([], "out", 0), { text: "", lines: 0 });
+});
+
 test("DarkThemeFollowsCockpitsShellStyle", () => {
     assert.equal(M.darkTheme("dark", false), true);
     assert.equal(M.darkTheme("light", true), false);

@@ -50,10 +50,21 @@ class Page:
                   "--no-first-run", "--ignore-certificate-errors", "--window-size=1600,1200",
                   "--user-data-dir=" + self.profile]:
             opts.add_argument(a)
+        # Downloads (the log panes' Download buttons) land here without a prompt.
+        self.downloads = os.path.join(self.profile, "downloads")
+        os.makedirs(self.downloads)
+        # The page saves a file after a D-Bus or file read, not within the click itself: a second
+        # such download would wait for a "download multiple files?" answer without the last pref.
+        opts.add_experimental_option("prefs", {"download.default_directory": self.downloads,
+                                               "download.prompt_for_download": False,
+                                               "profile.default_content_setting_values.automatic_downloads": 1})
         opts.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
         service = Service(shutil.which("chromedriver") or "/usr/bin/chromedriver")
         self.d = webdriver.Chrome(service=service, options=opts)
         self.d.set_page_load_timeout(60)
+        # Headless Chromium may ignore the profile's download prefs; CDP sets it for the browser.
+        self.d.execute_cdp_cmd("Browser.setDownloadBehavior",
+                               {"behavior": "allow", "downloadPath": self.downloads})
 
     def close(self):
         try:
@@ -132,6 +143,21 @@ class Page:
             if r["app"] == app and r["instance"] == str(instance):
                 return r
         return None
+
+    def download(self, stream, name):
+        """Clicks the Download button of the app page's `stream` pane; returns the text of the
+        file Chromium saved as `name` and the pane's note (empty when the file itself came)."""
+        target = os.path.join(self.downloads, name)
+        if os.path.exists(target):
+            os.unlink(target)
+        self.d.find_element(By.CSS_SELECTOR, 'button[data-download="%s"]' % stream).click()
+        # Chromium writes NAME.crdownload and renames it NAME when the download is complete.
+        self.wait("%s in Chromium's download directory" % name, lambda: os.path.exists(target))
+        with open(target, encoding="utf-8") as f:
+            text = f.read()
+        note = self.d.find_element(By.CSS_SELECTOR, 'button[data-download="%s"]' % stream) \
+            .find_element(By.XPATH, "preceding-sibling::small")
+        return text, note
 
     def click(self, action, app):
         # The table is rebuilt on every change pmd announces: a button found just before a
@@ -218,6 +244,14 @@ def until(what, cond, timeout=DEADLINE):
         if time.monotonic() > end:
             raise Failure("timed out after %ss waiting for %s" % (timeout, what))
         time.sleep(0.2)
+
+
+def assert_ticks(text, first, tick):
+    """A downloaded stdout: `first`, then "TICK 1", "TICK 2", ... one a line, none missing."""
+    lines = text.splitlines()
+    want = [first] + ["%s %d" % (tick, i) for i in range(1, len(lines))]
+    if len(lines) < 2 or lines != want or not text.endswith("\n"):
+        raise Failure("the downloaded file does not hold %r then %s 1..N in order: %r" % (first, tick, text[:300]))
 
 
 def scenario_admin(p, cx):
@@ -312,6 +346,13 @@ def scenario_detail(p, cx):
     if "hello-err" in p.d.find_element(By.CSS_SELECTOR, 'pre[data-stream="out"]').text:
         raise Failure("stderr's line is in the stdout pane: " + out)
     step("stdout and stderr apart, followed live")
+    # The admin (group pmd) may read talker's file: Download gives the file itself.
+    text, note = p.download("out", "talker-out.log")
+    assert_ticks(text, "hello-out", "tick")
+    if note.text or note.get_attribute("data-kept"):
+        raise Failure("the admin's download says it holds kept lines only: %r" % note.text)
+    step("admin's Download of talker's stdout is the file (%d lines, hello-out first, ticks in order)"
+         % len(text.splitlines()))
     n0 = p.d.find_element(By.CSS_SELECTOR, 'pre[data-stream="out"]').text.count("tick")
     p.wait("a new line followed", lambda: p.d.find_element(By.CSS_SELECTOR, 'pre[data-stream="out"]').text.count("tick") > n0)
     p.wait("3 figures samples in the plot", lambda: any(
@@ -355,6 +396,18 @@ def scenario_user(p, cx):
     n0 = out_pane().count("mytick")
     p.wait("a new line of mylog, live", lambda: out_pane().count("mytick") > n0)
     step("e2euser's page shows mylog's stdout and stderr apart, and new lines as they come")
+    # Download, though the file is not e2euser's to read: the page builds it from App.Logs.
+    text, note = p.download("out", "mylog-out.log")
+    assert_ticks(text, "mylog-out", "mytick")
+    kept = note.get_attribute("data-kept")
+    if kept != str(len(text.splitlines())) or "last %s lines" % kept not in note.text:
+        raise Failure("the pane does not say the download holds the %d kept lines: %r (data-kept %r)"
+                      % (len(text.splitlines()), note.text, kept))
+    err_text, _ = p.download("err", "mylog-err.log")
+    if err_text != "mylog-err\n":
+        raise Failure("mylog-err.log downloaded by e2euser holds %r, not mylog's stderr line" % err_text[:200])
+    step("e2euser's Download gives mylog-out.log (%s lines, in order) and mylog-err.log from pmd's kept lines; "
+         "the pane says: %r" % (kept, note.text))
     p.shot("pmd-cockpit-unprivileged")
     p.d.find_element(By.ID, "pmd-detail-close").click()
     p.click("stop", "mine")
