@@ -190,7 +190,8 @@ void FileSink::truncate() {
     if (deferred_) {
         // Cut it without holding it: a flush of a quiet app must not open every instance's file.
         open_file();
-        if (fd_ && regular_) (void)::ftruncate(fd_.get(), 0);
+        if (fd_ && regular_ && ::ftruncate(fd_.get(), 0) != 0)
+            spdlog::warn("log file {}: cannot truncate it: {}", path_, std::strerror(errno));
         fd_.reset();
         return;
     }
