@@ -15,6 +15,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "base/fd_store_names.h"
 #include "base/quantity.h"
 #include "base/signal_name.h"
 #include "cluster/bind_protocol.h"
@@ -88,12 +89,19 @@ Manager::InstanceKey Manager::key_of(const App& app, const Instance& instance) c
     return {app.id, app.spec.name, instance.serial};
 }
 
+App* Manager::same_app(uint64_t app_id, const std::string& name, AppBeingDeleted deleting) {
+    auto it = apps_.find(name);
+    if (it == apps_.end() || it->second->id != app_id) return nullptr;
+    if (deleting == AppBeingDeleted::IsGone && it->second->deleting) return nullptr;
+    return it->second.get();
+}
+
 Instance* Manager::lookup(const InstanceKey& key, App** app_out) {
-    auto it = apps_.find(key.app_name);
-    if (it == apps_.end() || it->second->id != key.app_id) return nullptr;
-    for (Instance* i : it->second->all_instances()) {
+    App* app = same_app(key.app_id, key.app_name);
+    if (!app) return nullptr;
+    for (Instance* i : app->all_instances()) {
         if (i->serial == key.serial) {
-            if (app_out) *app_out = it->second.get();
+            if (app_out) *app_out = app;
             return i;
         }
     }
@@ -104,7 +112,7 @@ void Manager::store_sockets(const App& app, bool keep) {
     if (!fd_store_) return;
     std::vector<int> fds = app.sockets.fds();
     for (size_t n = 0; n < fds.size(); ++n) {
-        std::string name = "sock/" + app.spec.name + "/" + std::to_string(n);
+        std::string name = fd_store_names::listen_socket(app.spec.name, n);
         if (keep) fd_store_->keep(name, fds[n]);
         else fd_store_->forget(name);
     }
@@ -315,13 +323,13 @@ void Manager::restart(const std::string& name, Done done) {
         }
         uint64_t id = app.id;
         stop_app(app, [this, id, app_name, one] {
-            auto it = apps_.find(app_name);
-            if (it == apps_.end() || it->second->id != id || it->second->deleting) {
+            App* still = same_app(id, app_name, AppBeingDeleted::IsGone);
+            if (!still) {
                 one(Error(Error::Kind::NoSuchApp, "app '" + app_name + "' was deleted during its restart"));
                 return;
             }
-            for (auto& instance : it->second->instances) ++instance->restarts;
-            start_instances(*it->second, one);
+            for (auto& instance : still->instances) ++instance->restarts;
+            start_instances(*still, one);
         });
     }, std::move(done));
 }

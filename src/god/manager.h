@@ -165,6 +165,10 @@ private:
         uint64_t serial;
     };
     InstanceKey key_of(const App& app, const Instance& instance) const;
+    // The app called `name` if it is still the one numbered `app_id`: an operation's callbacks
+    // run later, and the app may have been deleted, or deleted and added again, meanwhile.
+    enum class AppBeingDeleted { IsThere, IsGone };
+    App* same_app(uint64_t app_id, const std::string& name, AppBeingDeleted deleting = AppBeingDeleted::IsThere);
     // nullptr when the app or the instance is gone; `app` is set when found.
     Instance* lookup(const InstanceKey& key, App** app = nullptr);
     // A message a Node app sent on its IPC channel (cluster/node_channel.h).
@@ -233,6 +237,7 @@ private:
     void freeze_then(App& app, const std::vector<Instance*>& targets,
                      std::function<void(std::vector<InstanceKey>)> then);
     void thaw(const std::vector<InstanceKey>& keys);
+    std::vector<Instance*> old_instances_of(App& app, const std::vector<uint64_t>& replacements);
     void stop_retired(uint64_t app_id, const std::string& name, std::vector<uint64_t> replacements,
                       std::function<void()> then, Done done);
     void when_ready(uint64_t app_id, const std::string& name, const std::vector<uint64_t>& serials,

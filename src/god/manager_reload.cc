@@ -54,11 +54,31 @@ void Manager::reload(const std::string& name, Done done) {
     }, std::move(done));
 }
 
+namespace {
+
+Error deleted_during_reload(const std::string& name) {
+    return Error(Error::Kind::NoSuchApp, "app '" + name + "' was deleted during its reload");
+}
+
+bool is_one_of(const std::vector<uint64_t>& serials, const Instance& i) {
+    return std::find(serials.begin(), serials.end(), i.serial) != serials.end();
+}
+
+}  // namespace
+
+// The instances the replacements (by serial) are to take the slots of.
+std::vector<Instance*> Manager::old_instances_of(App& app, const std::vector<uint64_t>& replacements) {
+    std::vector<Instance*> old;
+    for (const auto& in : app.incoming)
+        if (is_one_of(replacements, *in) && in->index < app.instances.size())
+            old.push_back(app.instances[in->index].get());
+    return old;
+}
+
 void Manager::finish_reload(const std::string& name, uint64_t app_id, std::optional<Error> error, Done done) {
-    auto it = apps_.find(name);
-    if (it != apps_.end() && it->second->id == app_id) {
-        it->second->operation = App::Operation::None;
-        changed(*it->second);
+    if (App* app = same_app(app_id, name)) {
+        app->operation = App::Operation::None;
+        changed(*app);
         if (error) spdlog::error("{}", error->what());
         else spdlog::info("app {}: reload done", name);
     }
@@ -73,12 +93,12 @@ void Manager::finish_reload(const std::string& name, uint64_t app_id, std::optio
 // their old instances.
 void Manager::reload_step(uint64_t app_id, const std::string& name, size_t first, std::vector<uint64_t> standing,
                           Done done) {
-    auto it = apps_.find(name);
-    if (it == apps_.end() || it->second->id != app_id || it->second->deleting) {
-        done(Error(Error::Kind::NoSuchApp, "app '" + name + "' was deleted during its reload"));
+    App* found = same_app(app_id, name, AppBeingDeleted::IsGone);
+    if (!found) {
+        done(deleted_during_reload(name));
         return;
     }
-    App& app = *it->second;
+    App& app = *found;
     size_t batch = std::max(1u, app.spec.reload_batch);
     size_t end = std::min(app.instances.size(), first + batch);
     if (first >= end) {
@@ -177,22 +197,18 @@ void Manager::when_ready(uint64_t app_id, const std::string& name, const std::ve
 // new instance, and each old one takes its signal before it runs again.
 void Manager::retire(uint64_t app_id, const std::string& name, std::vector<uint64_t> replacements,
                      std::function<void()> then, Done done) {
-    auto found = apps_.find(name);
-    if (found == apps_.end() || found->second->id != app_id) {
-        done(Error(Error::Kind::NoSuchApp, "app '" + name + "' was deleted during its reload"));
+    App* app = same_app(app_id, name);
+    if (!app) {
+        done(deleted_during_reload(name));
         return;
     }
-    App& app = *found->second;
-    if (!shares_sockets(app.spec)) {
+    if (!shares_sockets(app->spec)) {
         stop_retired(app_id, name, std::move(replacements), std::move(then), std::move(done));
         return;
     }
-    std::vector<Instance*> old;
-    for (const auto& in : app.incoming)
-        if (std::find(replacements.begin(), replacements.end(), in->serial) != replacements.end() &&
-            in->index < app.instances.size() && app.instances[in->index]->state == InstanceState::Online)
-            old.push_back(app.instances[in->index].get());
-    freeze_then(app, old, [this, app_id, name, replacements, then, done](std::vector<InstanceKey> frozen) {
+    std::vector<Instance*> old = old_instances_of(*app, replacements);
+    std::erase_if(old, [](const Instance* i) { return i->state != InstanceState::Online; });
+    freeze_then(*app, old, [this, app_id, name, replacements, then, done](std::vector<InstanceKey> frozen) {
         stop_retired(app_id, name, replacements, then, done);
         thaw(frozen);
     });
@@ -245,25 +261,20 @@ void Manager::thaw(const std::vector<InstanceKey>& keys) {
 
 void Manager::stop_retired(uint64_t app_id, const std::string& name, std::vector<uint64_t> replacements,
                            std::function<void()> then, Done done) {
-    auto found = apps_.find(name);
-    if (found == apps_.end() || found->second->id != app_id) {
-        done(Error(Error::Kind::NoSuchApp, "app '" + name + "' was deleted during its reload"));
+    App* app = same_app(app_id, name);
+    if (!app) {
+        done(deleted_during_reload(name));
         return;
     }
-    App& app = *found->second;
-    std::vector<Instance*> old;
-    for (const auto& in : app.incoming)
-        if (std::find(replacements.begin(), replacements.end(), in->serial) != replacements.end() &&
-            in->index < app.instances.size())
-            old.push_back(app.instances[in->index].get());
-    when_all(old, [this, &app](Instance& i, std::function<void()> d) { stop_instance(app, i, std::move(d)); },
+    when_all(old_instances_of(*app, replacements),
+             [this, app](Instance& i, std::function<void()> d) { stop_instance(*app, i, std::move(d)); },
              [this, app_id, name, replacements, then, done] {
-                 auto f = apps_.find(name);
-                 if (f == apps_.end() || f->second->id != app_id) {
-                     done(Error(Error::Kind::NoSuchApp, "app '" + name + "' was deleted during its reload"));
+                 App* still = same_app(app_id, name);
+                 if (!still) {
+                     done(deleted_during_reload(name));
                      return;
                  }
-                 App& a = *f->second;
+                 App& a = *still;
                  for (uint64_t serial : replacements) {
                      auto in = std::find_if(a.incoming.begin(), a.incoming.end(),
                                             [&](const auto& i) { return i->serial == serial; });
@@ -281,26 +292,21 @@ void Manager::stop_retired(uint64_t app_id, const std::string& name, std::vector
 // `error`; the slots they were meant to replace keep their old instances.
 void Manager::abort_reload(uint64_t app_id, const std::string& name, std::vector<uint64_t> replacements, Error error,
                            Done done) {
-    auto is_replacement = [replacements](const Instance& i) {
-        return std::find(replacements.begin(), replacements.end(), i.serial) != replacements.end();
-    };
-    auto found = apps_.find(name);
-    if (found == apps_.end() || found->second->id != app_id) {
+    App* app = same_app(app_id, name);
+    if (!app) {
         done(error);
         return;
     }
-    App& app = *found->second;
     std::vector<Instance*> started;
-    for (Instance* i : app.all_instances())
-        if (is_replacement(*i)) started.push_back(i);
-    when_all(started, [this, &app](Instance& i, std::function<void()> d) { stop_instance(app, i, std::move(d)); },
-             [this, app_id, name, is_replacement, error, done] {
-                 auto a = apps_.find(name);
-                 if (a != apps_.end() && a->second->id == app_id) {
-                     auto& incoming = a->second->incoming;
+    for (Instance* i : app->all_instances())
+        if (is_one_of(replacements, *i)) started.push_back(i);
+    when_all(started, [this, app](Instance& i, std::function<void()> d) { stop_instance(*app, i, std::move(d)); },
+             [this, app_id, name, replacements, error, done] {
+                 if (App* still = same_app(app_id, name)) {
+                     auto& incoming = still->incoming;
                      for (auto& i : incoming)
-                         if (i->scope && is_replacement(*i)) i->scope->remove();
-                     std::erase_if(incoming, [&](const auto& i) { return is_replacement(*i); });
+                         if (i->scope && is_one_of(replacements, *i)) i->scope->remove();
+                     std::erase_if(incoming, [&](const auto& i) { return is_one_of(replacements, *i); });
                  }
                  finish_reload(name, app_id, error, done);
              });
@@ -338,12 +344,12 @@ void Manager::scale(const std::string& name, uint32_t count, Done done) {
         uint64_t id = app.id;
         when_all(surplus, [this, &app](Instance& i, std::function<void()> d) { stop_instance(app, i, std::move(d)); },
                  [this, id, name, count, current, done] {
-                     auto f = apps_.find(name);
-                     if (f == apps_.end() || f->second->id != id) {
+                     App* still = same_app(id, name);
+                     if (!still) {
                          done(Error(Error::Kind::NoSuchApp, "app '" + name + "' was deleted while scaling"));
                          return;
                      }
-                     App& a = *f->second;
+                     App& a = *still;
                      // Only the slots that are still surplus and down go; a scale up in between keeps them.
                      while (a.instances.size() > instance_count(a.spec.instances) && !a.instances.back()->running()) {
                          if (auto& scope = a.instances.back()->scope) scope->remove();

@@ -153,12 +153,12 @@ void Manager::restart_with(App& app, AppSpec spec, LaunchPlan plan, std::string 
     app.operation = App::Operation::SpecRestart;
     changed(app);
     stop_app(app, [this, id, name, spec = std::move(spec), plan = std::move(plan), why, done]() mutable {
-        auto it = apps_.find(name);
-        if (it == apps_.end() || it->second->id != id || it->second->deleting) {
+        App* still = same_app(id, name, AppBeingDeleted::IsGone);
+        if (!still) {
             done(Error(Error::Kind::NoSuchApp, "app '" + name + "' was deleted during its restart"), {});
             return;
         }
-        App& a = *it->second;
+        App& a = *still;
         a.operation = App::Operation::None;
         std::optional<Error> error;
         try {
@@ -192,12 +192,12 @@ void Manager::roll_to(App& app, AppSpec spec, LaunchPlan plan, UpdateDone done) 
             roll_back(id, name, old_spec, old_plan, old_serial, *error, done);
             return;
         }
-        auto it = apps_.find(name);
-        if (it == apps_.end() || it->second->id != id) {
+        const App* still = same_app(id, name);
+        if (!still) {
             done(Error(Error::Kind::NoSuchApp, "app '" + name + "' was deleted during its reload"), {});
             return;
         }
-        const App& a = *it->second;
+        const App& a = *still;
         if (instance_count(a.spec.instances) <= a.instances.size()) {
             done(std::nullopt, {SpecUpdate::How::Reloaded, ""});
             return;
@@ -216,12 +216,12 @@ void Manager::roll_to(App& app, AppSpec spec, LaunchPlan plan, UpdateDone done) 
 
 void Manager::roll_back(uint64_t app_id, const std::string& name, AppSpec old_spec, LaunchPlan old_plan,
                         uint64_t old_serial, Error error, UpdateDone done) {
-    auto it = apps_.find(name);
-    if (it == apps_.end() || it->second->id != app_id) {
+    App* found = same_app(app_id, name);
+    if (!found) {
         done(error, {});
         return;
     }
-    App& app = *it->second;
+    App& app = *found;
     uint32_t old_instances = old_spec.instances;
     install_spec(app, std::move(old_spec), std::move(old_plan), old_serial);
     // The slots of the failed batch kept their old instance; those of earlier batches run the
@@ -237,8 +237,8 @@ void Manager::roll_back(uint64_t app_id, const std::string& name, AppSpec old_sp
             if (scale_error) m += "; scaling back failed: " + std::string(scale_error->what());
             done(Error(Error::Kind::Failed, m), {});
         };
-        auto f = apps_.find(name);
-        if (f == apps_.end() || f->second->id != app_id || instance_count(old_instances) == f->second->instances.size()) {
+        const App* still = same_app(app_id, name);
+        if (!still || instance_count(old_instances) == still->instances.size()) {
             finish(std::nullopt);
             return;
         }

@@ -98,20 +98,20 @@ void Manager::arm_cron(App& app, uint64_t not_before_sec) {
     uint64_t id = app.id;
     std::string name = app.spec.name;
     app.cron_timer = loop_.add_realtime_timer(at, [this, id, name, at] {
-        auto it = apps_.find(name);
-        if (it == apps_.end() || it->second->id != id) return;
+        App* app = same_app(id, name);
+        if (!app) return;
         // The next run is computed from this run's time, not from now: a timer that fires a
         // microsecond early or late neither repeats nor skips a run.
-        arm_cron(*it->second, at / 1'000'000);
-        trigger_app_restart(id, name, "cron", "restarted by pmd: cron_restart '" + it->second->spec.cron_restart + "'");
+        arm_cron(*app, at / 1'000'000);
+        trigger_app_restart(id, name, "cron", "restarted by pmd: cron_restart '" + app->spec.cron_restart + "'");
     });
 }
 
 void Manager::trigger_app_restart(uint64_t app_id, const std::string& name, const std::string& reason,
                                   const std::string& description) {
-    auto it = apps_.find(name);
-    if (it == apps_.end() || it->second->id != app_id || it->second->deleting) return;
-    App& app = *it->second;
+    App* found = same_app(app_id, name, AppBeingDeleted::IsGone);
+    if (!found) return;
+    App& app = *found;
     // PM2's cron job pattern: an app with autorestart = false runs at each cron time and
     // exits; its exit is no reason to skip the next run. Only a stop someone asked for is.
     bool exited_by_itself = reason == "cron" && !app.stop_requested;
@@ -131,9 +131,9 @@ void Manager::trigger_app_restart(uint64_t app_id, const std::string& name, cons
         if (error) spdlog::error("app {}: {} restart failed: {}", name, reason, error->what());
         // Instances still running were not replaced (a failed reload keeps them): their next
         // exit is not this trigger's doing.
-        auto f = apps_.find(name);
-        if (f == apps_.end() || f->second->id != app_id) return;
-        for (Instance* i : f->second->all_instances())
+        App* still = same_app(app_id, name);
+        if (!still) return;
+        for (Instance* i : still->all_instances())
             if (i->trigger && i->trigger->reason == reason && i->state == InstanceState::Online) i->trigger.reset();
     };
     // A rolling reload replaces running instances; an app that exited by itself just starts.
