@@ -1,9 +1,9 @@
 #include "ctl/god_client.h"
 
 #include <chrono>
-#include <thread>
 
 #include "ctl/bus_connect.h"
+#include "ctl/bus_wait.h"
 
 namespace pmd {
 namespace {
@@ -135,20 +135,21 @@ std::string GodClient::owner_of_name() {
 }
 
 void GodClient::daemon_reexec() {
+    // Subscribed before the call: the new pmd cannot take the name before pmctl listens.
+    auto dbus = sdbus::createProxy(*connection_, "org.freedesktop.DBus", "/org/freedesktop/DBus");
     std::string before = owner_of_name();
+    bool back = false;
+    dbus->uponSignal("NameOwnerChanged").onInterface("org.freedesktop.DBus")
+        .call([&](const std::string& name, const std::string&, const std::string& new_owner) {
+            if (name == kService && !new_owner.empty() && new_owner != before) back = true;
+        });
+    dbus->finishRegistration();
     call([&] { manager_->callMethod("Reexecute").onInterface(kManager).withTimeout(short_call_); });
     // The reply comes before the exec; done is when the new pmd owns the name again (a new
     // connection, so a new unique name) and answers.
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (std::chrono::steady_clock::now() < deadline) {
-        std::string now = owner_of_name();
-        if (!now.empty() && now != before) {
-            ping();
-            return;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    throw CtlFailure(1, "pmd did not come back on " + bus_.describe() + " within 60 s of re-executing (see its log)");
+    if (!wait_on_bus(*connection_, std::chrono::steady_clock::now() + std::chrono::seconds(60), [&] { return back; }))
+        throw CtlFailure(1, "pmd did not come back on " + bus_.describe() + " within 60 s of re-executing (see its log)");
+    ping();
 }
 
 std::vector<std::string> GodClient::environment(const std::string& name, uint32_t instance) {

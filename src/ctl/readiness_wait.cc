@@ -1,12 +1,11 @@
 #include "ctl/readiness_wait.h"
 
-#include <poll.h>
-
 #include <algorithm>
 #include <map>
 #include <memory>
 
 #include "base/quantity.h"
+#include "ctl/bus_wait.h"
 #include "ctl/god_client.h"
 
 namespace pmd {
@@ -73,32 +72,22 @@ void wait_until_ready(sdbus::IConnection& connection, const std::vector<sdbus::O
         w.proxy->finishRegistration();
         w.name = w.proxy->getProperty("Name").onInterface(kApp).get<std::string>();
     }
-    while (true) {
-        while (connection.processPendingRequest()) {
-        }
-        bool all_ready = true;
+    auto all_ready = [&] {
+        bool all = true;
         for (auto& w : watched) {
             if (w.changed) read(w);
-            all_ready = all_ready && w.not_ready.empty();
+            all = all && w.not_ready.empty();
         }
-        if (all_ready) return;
-        auto now = std::chrono::steady_clock::now();
-        if (now >= deadline) {
-            std::string message;
-            for (const auto& w : watched) {
-                if (w.not_ready.empty()) continue;
-                message += (message.empty() ? "" : "; ") + w.name + ": ";
-                for (size_t n = 0; n < w.not_ready.size(); ++n) message += (n ? ", " : "") + w.not_ready[n];
-            }
-            throw CtlFailure(3, "not ready within " + format_duration(limit) + " (--timeout sets how long to wait; the app keeps running): " + message);
-        }
-        auto poll_data = connection.getEventLoopPollData();
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1;
-        if (auto bus_wants = poll_data.getRelativeTimeout())
-            left = std::min<int64_t>(left, std::chrono::duration_cast<std::chrono::milliseconds>(*bus_wants).count());
-        pollfd fd{poll_data.fd, static_cast<short>(poll_data.events), 0};
-        ::poll(&fd, 1, static_cast<int>(left));
+        return all;
+    };
+    if (wait_on_bus(connection, deadline, all_ready)) return;
+    std::string message;
+    for (const auto& w : watched) {
+        if (w.not_ready.empty()) continue;
+        message += (message.empty() ? "" : "; ") + w.name + ": ";
+        for (size_t n = 0; n < w.not_ready.size(); ++n) message += (n ? ", " : "") + w.not_ready[n];
     }
+    throw CtlFailure(3, "not ready within " + format_duration(limit) + " (--timeout sets how long to wait; the app keeps running): " + message);
 }
 
 std::vector<sdbus::ObjectPath> apps_waiting_for_ready(sdbus::IConnection& connection, const std::vector<sdbus::ObjectPath>& apps) {
