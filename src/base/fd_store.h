@@ -1,7 +1,6 @@
 // FdStore: somewhere outside pmd that keeps copies of fds pmd cannot lose, so a pmd restarted
 // after a crash gets them back: systemd's file descriptor store (FDSTORE=1, FDNAME=) in
-// daemon/, nothing elsewhere. Names are "log/<app>/<index>/<out|err>/<r|w>" for both ends of a
-// log pipe and "sock/<app>/<n>" for listen sockets; an app name never contains '/'.
+// daemon/, nothing elsewhere. The names fds are kept under are in base/fd_store_names.h.
 #pragma once
 
 #include <string>

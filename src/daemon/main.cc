@@ -23,6 +23,7 @@
 #include <functional>
 #include <iostream>
 
+#include "base/fd_store_names.h"
 #include "bus/authorization.h"
 #include "bus/manager_object.h"
 #include "cgroup/cgroup_tree.h"
@@ -51,6 +52,9 @@ struct DaemonOptions {
     std::string config = "/etc/pmd.toml";
     std::string state_dir = "/var/lib/pmd";
     std::string log_dir = "/var/log/pmd";
+    // Given on the command line: then they win over state_dir and log_dir of pmd.toml.
+    bool state_dir_given = false;
+    bool log_dir_given = false;
     std::string runtime_dir;  // default: /run/pmd, or <state-dir>/run with a --state-dir
     std::vector<std::string> argv;  // as started: a re-exec runs the same command line
     std::string cgroup;
@@ -155,7 +159,7 @@ size_t reclaim_stored_fds(pmd::Handover& handover, std::map<std::string, int>& s
     for (pmd::AppHandover& app : handover.apps) {
         const std::string& name = app.spec.name;
         std::vector<int> sockets;
-        for (size_t n = 0; n < app.spec.listen.size(); ++n) sockets.push_back(take("sock/" + name + "/" + std::to_string(n)));
+        for (size_t n = 0; n < app.spec.listen.size(); ++n) sockets.push_back(take(pmd::fd_store_names::listen_socket(name, n)));
         if (!sockets.empty() && std::find(sockets.begin(), sockets.end(), -1) == sockets.end()) {
             app.socket_fds = sockets;
             reclaimed += sockets.size();
@@ -164,9 +168,11 @@ size_t reclaim_stored_fds(pmd::Handover& handover, std::map<std::string, int>& s
                 if (fd >= 0) ::close(fd);
         }
         for (const pmd::InstanceHandover& instance : app.instances) {
-            std::string prefix = "log/" + name + "/" + std::to_string(instance.index) + "/";
-            pmd::LogSlotHandover slot{instance.index, {take(prefix + "out/r"), take(prefix + "out/w"), ""},
-                                      {take(prefix + "err/r"), take(prefix + "err/w"), ""}};
+            auto end = [&](const char* stream, const char* which) {
+                return take(pmd::fd_store_names::log_pipe(name, instance.index, stream, which));
+            };
+            pmd::LogSlotHandover slot{instance.index, {end("out", "r"), end("out", "w"), ""},
+                                      {end("err", "r"), end("err", "w"), ""}};
             int fds[] = {slot.out.read_fd, slot.out.write_fd, slot.err.read_fd, slot.err.write_fd};
             if (std::find(std::begin(fds), std::end(fds), -1) == std::end(fds)) {
                 app.log_slots.push_back(slot);
@@ -212,7 +218,7 @@ int run_daemon(const DaemonOptions& opt) {
     // Read first, so a bad pmd.toml stops pmd before anything happens, with every position.
     const pmd::DaemonConfig config = read_config(opt.config);
     // state_dir of pmd.toml holds the dump unless --state-dir was given (as log_dir and --log-dir).
-    const std::string state_dir = opt.state_dir == "/var/lib/pmd" ? config.state_dir : opt.state_dir;
+    const std::string state_dir = opt.state_dir_given ? opt.state_dir : config.state_dir;
     make_dir(state_dir, "state directory");
 
     pmd::EventLoop loop;
@@ -237,11 +243,10 @@ int run_daemon(const DaemonOptions& opt) {
     }
 
     // Who may manage apps (bus/authorization.h): admin_group of pmd.toml, and polkit where it answers.
-    pmd::configure_access(pmd::make_access_rules(pmd::load_daemon_config(opt.config).admin_group, true));
+    pmd::configure_access(pmd::make_access_rules(config.admin_group, true));
     // Logs and metrics (logs/): stdout/stderr through pipes pmd reads, sinks and rotation per
-    // pmd.toml; --log-dir, when not the built-in default, wins over log_dir.
-    const pmd::DaemonConfig log_config = pmd::load_daemon_config(opt.config);
-    pmd::LogSettings log_settings = pmd::log_settings(log_config, opt.log_dir == "/var/log/pmd" ? "" : opt.log_dir);
+    // pmd.toml; --log-dir, when given, wins over log_dir.
+    pmd::LogSettings log_settings = pmd::log_settings(config, opt.log_dir_given ? opt.log_dir : "");
     make_dir(log_settings.log_dir, "log directory");
     pmd::PipeOutputRouter output(loop, log_settings);
     pmd::Manager manager(loop, pmd::make_process_scopes(loop, tree.get()), std::make_unique<pmd::SpawnLauncher>(), output);
@@ -270,7 +275,7 @@ int run_daemon(const DaemonOptions& opt) {
     }
 
     // What pmctl report shows as the settings: the file's, with pmd's options applied.
-    pmd::DaemonConfig effective = log_config;
+    pmd::DaemonConfig effective = config;
     effective.state_dir = state_dir;
     effective.log_dir = log_settings.log_dir;
     const std::string report_config = pmd::daemon_config_text(effective);
@@ -340,8 +345,8 @@ int run_daemon(const DaemonOptions& opt) {
     }, std::chrono::milliseconds(50));
     manager.set_on_change([&] { live_write.schedule(); });
     std::unique_ptr<pmd::MetricsServer> metrics;
-    if (!log_config.metrics_listen.empty())
-        metrics = std::make_unique<pmd::MetricsServer>(loop, manager, output, log_config.metrics_listen);
+    if (!config.metrics_listen.empty())
+        metrics = std::make_unique<pmd::MetricsServer>(loop, manager, output, config.metrics_listen);
     bus.own_name();
 
     bool stopping = false;
@@ -416,6 +421,8 @@ int main(int argc, char** argv) {
     run_cmd->add_option("--only", run.only, "Start only these apps (comma-separated)")->delimiter(',');
     CLI11_PARSE(cli, argc, argv);
     opt.argv.assign(argv, argv + argc);
+    opt.state_dir_given = cli.count("--state-dir") > 0;
+    opt.log_dir_given = cli.count("--log-dir") > 0;
 
     setup_logging(opt.verbose);
     try {

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "base/error.h"
+#include "base/fd_store_names.h"
 #include "base/instance_path.h"
 #include "logs/log_file_end.h"
 
@@ -152,27 +153,19 @@ std::unique_ptr<PipeOutputRouter::Slot> PipeOutputRouter::make_slot(AppLogs& log
     return slot;
 }
 
-namespace {
-
-std::string stored_name(const std::string& app, unsigned index, const char* stream, const char* end) {
-    return "log/" + app + "/" + std::to_string(index) + "/" + stream + "/" + end;
-}
-
-}  // namespace
-
 void PipeOutputRouter::store_slot(const std::string& app, const Slot& slot) {
     if (!fd_store_) return;
-    fd_store_->keep(stored_name(app, slot.index, "out", "r"), slot.out->read_fd());
-    fd_store_->keep(stored_name(app, slot.index, "out", "w"), slot.out->write_fd());
-    fd_store_->keep(stored_name(app, slot.index, "err", "r"), slot.err->read_fd());
-    fd_store_->keep(stored_name(app, slot.index, "err", "w"), slot.err->write_fd());
+    fd_store_->keep(fd_store_names::log_pipe(app, slot.index, "out", "r"), slot.out->read_fd());
+    fd_store_->keep(fd_store_names::log_pipe(app, slot.index, "out", "w"), slot.out->write_fd());
+    fd_store_->keep(fd_store_names::log_pipe(app, slot.index, "err", "r"), slot.err->read_fd());
+    fd_store_->keep(fd_store_names::log_pipe(app, slot.index, "err", "w"), slot.err->write_fd());
 }
 
 void PipeOutputRouter::forget_slots(const AppLogs& logs) {
     if (!fd_store_) return;
     for (const auto& [index, slot] : logs.slots)
         for (const char* stream : {"out", "err"})
-            for (const char* end : {"r", "w"}) fd_store_->forget(stored_name(logs.spec.name, index, stream, end));
+            for (const char* end : {"r", "w"}) fd_store_->forget(fd_store_names::log_pipe(logs.spec.name, index, stream, end));
 }
 
 InstanceOutput PipeOutputRouter::instance_output(const AppSpec& spec, unsigned index) {
