@@ -1,12 +1,12 @@
 #include "event/event_loop.h"
 
+#include "base/errno_text.h"
+#include "base/error.h"
 #include "event/before_bus.h"
 
 #include <signal.h>
 #include <time.h>
 
-#include <cstring>
-#include <stdexcept>
 #include <string>
 #include <unordered_map>
 #include <variant>
@@ -57,7 +57,7 @@ int invoke(const EventSource::Callback* cb, const char* what, F&& f) {
 }
 
 [[noreturn]] void fail(const char* what, int r) {
-    throw std::runtime_error(std::string(what) + ": " + std::strerror(-r));
+    throw Error(Error::Kind::Failed, std::string(what) + ": " + errno_text(-r));
 }
 
 int on_io(sd_event_source*, int, uint32_t revents, void* userdata) {

@@ -5,9 +5,9 @@
 #include <sys/wait.h>
 
 #include <cerrno>
-#include <cstring>
-#include <stdexcept>
 
+#include "base/errno_text.h"
+#include "base/error.h"
 #include "base/signal_name.h"
 
 namespace pmd {
@@ -43,8 +43,8 @@ bool ProcessRef::send_signal(int signal) const {
     if (!pidfd_) return false;
     if (syscall(SYS_pidfd_send_signal, pidfd_.get(), signal, nullptr, 0) == 0) return true;
     if (errno == ESRCH) return false;
-    throw std::runtime_error("cannot send " + signal_name(signal) + " to pid " + std::to_string(pid_) + ": " +
-                             std::strerror(errno));
+    throw Error(Error::Kind::Failed,
+                "cannot send " + signal_name(signal) + " to pid " + std::to_string(pid_) + ": " + errno_text(errno));
 }
 
 std::optional<ExitStatus> ProcessRef::try_reap() const {
@@ -54,7 +54,7 @@ std::optional<ExitStatus> ProcessRef::try_reap() const {
         // ECHILD: not our child (re-adopted after a daemon restart): the pidfd said it exited,
         // but the status went to whoever reaped it.
         if (errno == ECHILD) return ExitStatus{ExitStatus::Reason::Exited, -1};
-        throw std::runtime_error("cannot wait for pid " + std::to_string(pid_) + ": " + std::strerror(errno));
+        throw Error(Error::Kind::Failed, "cannot wait for pid " + std::to_string(pid_) + ": " + errno_text(errno));
     }
     if (info.si_pid == 0) return std::nullopt;
     switch (info.si_code) {
