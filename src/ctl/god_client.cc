@@ -1,6 +1,7 @@
 #include "ctl/god_client.h"
 
 #include <chrono>
+#include <map>
 
 #include "ctl/bus_connect.h"
 #include "ctl/bus_wait.h"
@@ -10,8 +11,6 @@ namespace {
 
 constexpr const char* kService = "org.pmd.God1";
 constexpr const char* kManagerPath = "/org/pmd/God1";
-constexpr const char* kManager = "org.pmd.God1.Manager";
-constexpr const char* kApp = "org.pmd.God1.App";
 // Stop waits for kill_timeout of every instance; the daemon bounds that, not the client,
 // unless the user said how long to wait.
 constexpr std::chrono::minutes kLongCall{30};
@@ -24,10 +23,14 @@ GodClient::GodClient(const BusChoice& bus)
       long_call_(bus.call_timeout.value_or(kLongCall)) {
     connection_ = connect_within(bus, short_call_);
     manager_ = sdbus::createProxy(*connection_, kService, kManagerPath);
+    manager_calls_ = std::make_unique<ManagerCalls>(*manager_);
 }
 
 template <typename Call>
-auto GodClient::call(Call&& c) -> decltype(c()) {
+auto GodClient::call(std::chrono::milliseconds timeout, Call&& c) -> decltype(c()) {
+    // The generated calls take no timeout of their own: the connection's applies (pmctl makes
+    // one call at a time).
+    connection_->setMethodCallTimeout(timeout);
     try {
         return c();
     } catch (const sdbus::Error& e) {
@@ -45,81 +48,55 @@ auto GodClient::call(Call&& c) -> decltype(c()) {
 }
 
 sdbus::ObjectPath GodClient::start_app(const VariantDict& spec) {
-    return call([&] {
-        sdbus::ObjectPath path;
-        manager_->callMethod("StartApp").onInterface(kManager).withTimeout(short_call_).withArguments(spec).storeResultsTo(path);
-        return path;
-    });
+    return call(short_call_, [&] { return manager_calls_->StartApp(spec); });
 }
 
 void GodClient::act(const std::string& method, const std::string& name) {
-    call([&] { manager_->callMethod(method).onInterface(kManager).withTimeout(long_call_).withArguments(name); });
+    using Action = void (ManagerCalls::*)(const std::string&);
+    static const std::map<std::string, Action> actions{
+        {"Stop", &ManagerCalls::Stop},       {"Restart", &ManagerCalls::Restart},     {"Delete", &ManagerCalls::Delete},
+        {"Reload", &ManagerCalls::Reload},   {"FlushLogs", &ManagerCalls::FlushLogs},
+    };
+    auto action = actions.find(method);
+    if (action == actions.end()) throw CtlFailure(1, "pmctl has no action " + method);
+    call(long_call_, [&] { (manager_calls_.get()->*action->second)(name); });
 }
 
 void GodClient::signal(const std::string& name, int signal) {
-    call([&] { manager_->callMethod("Signal").onInterface(kManager).withTimeout(short_call_).withArguments(name, signal); });
+    call(short_call_, [&] { manager_calls_->Signal(name, signal); });
 }
 
 void GodClient::scale(const std::string& name, uint32_t instances) {
-    call([&] { manager_->callMethod("Scale").onInterface(kManager).withTimeout(long_call_).withArguments(name, instances); });
+    call(long_call_, [&] { manager_calls_->Scale(name, instances); });
 }
 
 std::vector<VariantDict> GodClient::list_apps() {
-    return call([&] {
-        std::vector<VariantDict> apps;
-        manager_->callMethod("ListApps").onInterface(kManager).withTimeout(short_call_).storeResultsTo(apps);
-        return apps;
-    });
+    return call(short_call_, [&] { return manager_calls_->ListApps(); });
 }
 
 VariantDict GodClient::describe(const std::string& name) {
-    return call([&] {
-        VariantDict props;
-        manager_->callMethod("DescribeApp").onInterface(kManager).withTimeout(short_call_).withArguments(name).storeResultsTo(props);
-        return props;
-    });
+    return call(short_call_, [&] { return manager_calls_->DescribeApp(name); });
 }
 
 sdbus::ObjectPath GodClient::app_path(const std::string& name) {
-    return call([&] {
-        sdbus::ObjectPath path;
-        manager_->callMethod("GetApp").onInterface(kManager).withTimeout(short_call_).withArguments(name).storeResultsTo(path);
-        return path;
-    });
+    return call(short_call_, [&] { return manager_calls_->GetApp(name); });
 }
 
 std::string GodClient::ping() {
-    return call([&] {
-        std::string version;
-        manager_->callMethod("Ping").onInterface(kManager).withTimeout(short_call_).storeResultsTo(version);
-        return version;
-    });
+    return call(short_call_, [&] { return manager_calls_->Ping(); });
 }
 
 std::vector<sdbus::ObjectPath> GodClient::start_file(const std::string& absolute_path, const std::string& profile,
                                                     const std::vector<std::string>& only) {
-    return call([&] {
-        std::vector<sdbus::ObjectPath> apps;
-        manager_->callMethod("StartFile").onInterface(kManager).withTimeout(short_call_)
-            .withArguments(absolute_path, profile, only).storeResultsTo(apps);
-        return apps;
-    });
+    return call(short_call_, [&] { return manager_calls_->StartFile(absolute_path, profile, only); });
 }
 
 std::string GodClient::save() {
-    return call([&] {
-        std::string path;
-        manager_->callMethod("Save").onInterface(kManager).withTimeout(short_call_).storeResultsTo(path);
-        return path;
-    });
+    return call(short_call_, [&] { return manager_calls_->Save(); });
 }
 
 std::vector<std::string> GodClient::resurrect() {
-    return call([&] {
-        std::vector<std::string> started;
-        manager_->callMethod("Resurrect").onInterface(kManager).withTimeout(short_call_).storeResultsTo(started);
-        return started;
-    });
+    return call(short_call_, [&] { return manager_calls_->Resurrect(); });
 }
 
 std::string GodClient::owner_of_name() {
@@ -144,7 +121,7 @@ void GodClient::daemon_reexec() {
             if (name == kService && !new_owner.empty() && new_owner != before) back = true;
         });
     dbus->finishRegistration();
-    call([&] { manager_->callMethod("Reexecute").onInterface(kManager).withTimeout(short_call_); });
+    call(short_call_, [&] { manager_calls_->Reexecute(); });
     // The reply comes before the exec; done is when the new pmd owns the name again (a new
     // connection, so a new unique name) and answers.
     if (!wait_on_bus(*connection_, std::chrono::steady_clock::now() + std::chrono::seconds(60), [&] { return back; }))
@@ -153,39 +130,23 @@ void GodClient::daemon_reexec() {
 }
 
 std::vector<std::string> GodClient::environment(const std::string& name, uint32_t instance) {
-    return call([&] {
-        sdbus::ObjectPath path;
-        manager_->callMethod("GetApp").onInterface(kManager).withTimeout(short_call_).withArguments(name).storeResultsTo(path);
-        auto app = sdbus::createProxy(*connection_, kService, path);
-        std::vector<std::string> env;
-        app->callMethod("Environment").onInterface(kApp).withTimeout(short_call_).withArguments(instance).storeResultsTo(env);
-        return env;
+    return call(short_call_, [&] {
+        auto proxy = sdbus::createProxy(*connection_, kService, manager_calls_->GetApp(name));
+        return AppCalls(*proxy).Environment(instance);
     });
 }
 
 std::vector<std::string> GodClient::reset_counters(const std::string& name) {
-    return call([&] {
-        std::vector<std::string> apps;
-        manager_->callMethod("ResetCounters").onInterface(kManager).withTimeout(short_call_).withArguments(name).storeResultsTo(apps);
-        return apps;
-    });
+    return call(short_call_, [&] { return manager_calls_->ResetCounters(name); });
 }
 
 VariantDict GodClient::report() {
-    return call([&] {
-        VariantDict report;
-        manager_->callMethod("Report").onInterface(kManager).withTimeout(short_call_).storeResultsTo(report);
-        return report;
-    });
+    return call(short_call_, [&] { return manager_calls_->Report(); });
 }
 
 VariantDict GodClient::daemon_reload() {
     // Removed and changed apps are stopped first: as long as a stop.
-    return call([&] {
-        VariantDict summary;
-        manager_->callMethod("DaemonReload").onInterface(kManager).withTimeout(long_call_).storeResultsTo(summary);
-        return summary;
-    });
+    return call(long_call_, [&] { return manager_calls_->DaemonReload(); });
 }
 
 }  // namespace pmd

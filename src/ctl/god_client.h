@@ -1,6 +1,6 @@
-// GodClient: pmctl's side of org.pmd.God1. Every call has an explicit timeout (stop and
-// restart wait for kill_timeout, so they get a long one) and turns a D-Bus failure into a
-// one-line message a person can act on.
+// GodClient: pmctl's side of org.pmd.God1, on the generated proxies (ctl/god_proxies.h). Every
+// call has an explicit timeout (stop and restart wait for kill_timeout, so they get a long one)
+// and turns a D-Bus failure into a one-line message a person can act on.
 #pragma once
 
 #include <sdbus-c++/sdbus-c++.h>
@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "ctl/god_proxies.h"
 #include "daemon/bus_choice.h"
 
 namespace pmd {
@@ -55,13 +56,14 @@ public:
 private:
     std::string owner_of_name();
     template <typename Call>
-    auto call(Call&& c) -> decltype(c());
+    auto call(std::chrono::milliseconds timeout, Call&& c) -> decltype(c());
 
     BusChoice bus_;
     std::chrono::milliseconds short_call_;  // answers pmd gives at once
     std::chrono::milliseconds long_call_;   // stop, restart, scale, daemon-reload: as long as stops take
     std::unique_ptr<sdbus::IConnection> connection_;
     std::unique_ptr<sdbus::IProxy> manager_;
+    std::unique_ptr<ManagerCalls> manager_calls_;
 };
 
 }  // namespace pmd
