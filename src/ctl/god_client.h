@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/bus_choice.h"
+#include "bus/bus_choice.h"
 
 namespace pmd {
 
