@@ -6,6 +6,7 @@
 # pmd-glue/, other libraries) are not rooms and are left alone.
 #
 #   cmake -DPMD_SOURCE_DIR=<src> -DPMD_LAYERS_FILE=<table.cmake> -DPMD_STAMP=<file> -P check_layers.cmake
+cmake_minimum_required(VERSION 3.25)
 foreach(var PMD_SOURCE_DIR PMD_LAYERS_FILE PMD_STAMP)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "check_layers.cmake: -D${var}=... is missing")
@@ -13,13 +14,14 @@ foreach(var PMD_SOURCE_DIR PMD_LAYERS_FILE PMD_STAMP)
 endforeach()
 include(${PMD_LAYERS_FILE})  # PMD_ROOMS and PMD_ROOM_<room>_DEPS
 
-set(problems)
+# A string, not a list: the messages hold semicolons.
+set(problems "")
 
 # Every directory of src/ is a room of the table.
 file(GLOB children RELATIVE ${PMD_SOURCE_DIR} LIST_DIRECTORIES true ${PMD_SOURCE_DIR}/*)
 foreach(child IN LISTS children)
   if(IS_DIRECTORY ${PMD_SOURCE_DIR}/${child} AND NOT child IN_LIST PMD_ROOMS)
-    list(APPEND problems "src/${child}/: a directory that is no room of the table; add it to PMD_ROOMS with its PMD_ROOM_${child}_DEPS in src/CMakeLists.txt")
+    string(APPEND problems "\n  src/${child}/: a directory that is no room of the table; add it to PMD_ROOMS with its PMD_ROOM_${child}_DEPS in src/CMakeLists.txt")
   endif()
 endforeach()
 
@@ -30,7 +32,7 @@ foreach(room IN LISTS PMD_ROOMS)
   while(todo)
     list(POP_FRONT todo dep)
     if(NOT dep IN_LIST PMD_ROOMS)
-      list(APPEND problems "src/CMakeLists.txt: PMD_ROOM_${room}_DEPS names ${dep}, which is no room")
+      string(APPEND problems "\n  src/CMakeLists.txt: PMD_ROOM_${room}_DEPS names ${dep}, which is no room")
     elseif(NOT dep IN_LIST allowed)
       list(APPEND allowed ${dep})
       list(APPEND todo ${PMD_ROOM_${dep}_DEPS})
@@ -55,12 +57,11 @@ foreach(source IN LISTS sources)
       continue()
     endif()
     list(JOIN allowed_${room} " " may)
-    list(APPEND problems "src/${source}: ${room} may include only ${may}; it includes ${header}")
+    string(APPEND problems "\n  src/${source}: ${room} may include only ${may}; it includes ${header}")
   endforeach()
 endforeach()
 
 if(problems)
-  list(JOIN problems "\n  " text)
-  message(FATAL_ERROR "Rooms include only the rooms below them (docs/architecture.md, \"Who may include whom\"):\n  ${text}")
+  message(FATAL_ERROR "Rooms include only the rooms below them (docs/architecture.md, \"Who may include whom\"):${problems}\n")
 endif()
 file(TOUCH ${PMD_STAMP})
