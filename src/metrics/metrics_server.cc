@@ -12,7 +12,7 @@
 #include "metrics/metrics_snapshot.h"
 
 #ifndef PMD_METRICS_MODULE
-#error "PMD_METRICS_MODULE (the installed pmd-metrics-httplib.so) is set by src/logs/CMakeLists.txt"
+#error "PMD_METRICS_MODULE (the installed pmd-metrics-httplib.so) is set by src/metrics/CMakeLists.txt"
 #endif
 
 namespace pmd {
