@@ -14,7 +14,7 @@
 #include "config/pm2_keys.h"
 #include "config/shell_words.h"
 #include "config/spec_validation.h"
-#include "god/cron_schedule.h"
+#include "config/cron_schedule.h"
 #include "spec/app_keys.h"
 
 namespace pmd {

@@ -6,8 +6,8 @@
 #include "base/quantity.h"
 #include "base/signal_name.h"
 #include "config/listen_address.h"
-#include "god/cron_schedule.h"
-#include "god/health_probe.h"
+#include "config/cron_schedule.h"
+#include "config/http_url.h"
 
 namespace pmd {
 namespace {

@@ -7,7 +7,7 @@
 
 #include <functional>
 
-#include "daemon/bus_choice.h"
+#include "bus/bus_choice.h"
 
 namespace pmd {
 

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "bus/bus_choice.h"
 #include "ctl/god_proxies.h"
-#include "daemon/bus_choice.h"
 
 namespace pmd {
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "daemon/bus_choice.h"
+#include "bus/bus_choice.h"
 
 namespace pmd {
 

@@ -5,7 +5,7 @@
 // and the terminal is restored, also on SIGTERM.
 #pragma once
 
-#include "daemon/bus_choice.h"
+#include "bus/bus_choice.h"
 
 namespace pmd {
 

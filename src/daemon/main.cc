@@ -30,7 +30,7 @@
 #include "config/daemon_config.h"
 #include "config/daemon_config_text.h"
 #include "daemon/recent_log.h"
-#include "daemon/bus_choice.h"
+#include "bus/bus_choice.h"
 #include "daemon/bus_session.h"
 #include "daemon/run_mode.h"
 #include "daemon/systemd_apps_scope.h"
@@ -42,7 +42,7 @@
 #include "god/handover.h"
 #include "god/manager.h"
 #include "logs/log_settings.h"
-#include "logs/metrics_server.h"
+#include "metrics/metrics_server.h"
 #include "logs/pipe_output_router.h"
 
 namespace {

@@ -31,7 +31,7 @@
 #include "cluster/node_channel.h"
 #include "event/event_loop.h"
 #include "spec/app_spec.h"
-#include "god/cron_schedule.h"
+#include "config/cron_schedule.h"
 #include "god/file_watch.h"
 #include "god/health_check.h"
 #include "god/memory_guard.h"

@@ -1,10 +1,7 @@
 // One health probe of one instance, run in the event loop without blocking it: a TCP connect,
 // an HTTP/1.0 GET (connect, send, read the status line), or a command whose exit code decides.
 // Each finishes within its timeout and reports once through `done`; destroying the probe
-// cancels it (closing its socket or killing its command).
-//
-// HTTP targets are IP literals (or "localhost" = 127.0.0.1): a name lookup would block the
-// loop, and a health check is about this machine's instance anyway.
+// cancels it (closing its socket or killing its command). Its HTTP target is config/http_url.h.
 #pragma once
 
 #include <netinet/in.h>
@@ -19,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "config/http_url.h"
 #include "event/event_loop.h"
 #include "satan/spawner.h"
 
@@ -30,16 +28,6 @@ struct ProbeResult {
 };
 using ProbeDone = std::function<void(ProbeResult)>;
 
-struct HttpTarget {
-    sockaddr_storage address{};
-    socklen_t address_length = 0;
-    std::string host;  // as written, for the Host header
-    std::string path;  // "/health"
-};
-
-// "http://127.0.0.1:8080/health", "http://[::1]/", "http://localhost:3000". nullopt with `why`
-// set when the URL is not of that form.
-std::optional<HttpTarget> parse_http_url(std::string_view url, std::string* why = nullptr);
 // The status code of an HTTP status line ("HTTP/1.1 503 Service Unavailable"), or -1.
 int parse_status_line(std::string_view line);
 // The check's verdict for an HTTP status: `expected` exactly, or any 2xx/3xx when 0.

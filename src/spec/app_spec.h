@@ -93,7 +93,7 @@ struct AppSpec {
     // Restart when an instance's memory exceeds this many bytes (0 = off), PM2's max_memory_restart.
     uint64_t max_memory_restart = 0;
     // Restart the whole app on this cron schedule (5 or 6 fields, PM2/croner syntax, optional
-    // "CRON_TZ=Zone " prefix, see god/cron_schedule.h); empty = off.
+    // "CRON_TZ=Zone " prefix, see config/cron_schedule.h); empty = off.
     std::string cron_restart;
     // Restart on file changes: watch = true watches cwd; watch_paths narrows it (relative to cwd).
     bool watch = false;

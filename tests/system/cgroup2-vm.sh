@@ -106,8 +106,8 @@ install_deb() {
     # A pmd built for /usr/local looks for its metrics module there: the package's path, and
     # the module built beside BIN.
     local module=/usr/lib/x86_64-linux-gnu/pmd/pmd-metrics-httplib.so
-    if [[ -f $(dirname "$pmd_bin")/../logs/pmd-metrics-httplib.so ]]; then
-      vm_cp_binary "$(dirname "$pmd_bin")/../logs/pmd-metrics-httplib.so" "$module" || return 1
+    if [[ -f $(dirname "$pmd_bin")/../metrics/pmd-metrics-httplib.so ]]; then
+      vm_cp_binary "$(dirname "$pmd_bin")/../metrics/pmd-metrics-httplib.so" "$module" || return 1
     fi
     vx mkdir -p /etc/systemd/system/pmd.service.d &&
       vx sh -c "printf '[Service]\nEnvironment=PMD_METRICS_MODULE=$module\n' >/etc/systemd/system/pmd.service.d/module.conf"

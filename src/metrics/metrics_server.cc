@@ -1,4 +1,4 @@
-#include "logs/metrics_server.h"
+#include "metrics/metrics_server.h"
 
 #include <arpa/inet.h>
 
@@ -9,10 +9,10 @@
 
 #include "base/error.h"
 #include "config/listen_address.h"
-#include "logs/metrics_snapshot.h"
+#include "metrics/metrics_snapshot.h"
 
 #ifndef PMD_METRICS_MODULE
-#error "PMD_METRICS_MODULE (the installed pmd-metrics-httplib.so) is set by src/logs/CMakeLists.txt"
+#error "PMD_METRICS_MODULE (the installed pmd-metrics-httplib.so) is set by src/metrics/CMakeLists.txt"
 #endif
 
 namespace pmd {

@@ -1,4 +1,4 @@
-#include "god/cron_schedule.h"
+#include "config/cron_schedule.h"
 
 #include <sys/stat.h>
 

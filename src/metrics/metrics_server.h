@@ -1,6 +1,6 @@
 // MetricsServer: GET /metrics in the Prometheus text format on a loopback address
 // (metrics_listen in pmd.toml, off by default), served by cpp-httplib from
-// pmd-metrics-httplib.so (logs/metrics_http.h), which pmd loads only when this object is made.
+// pmd-metrics-httplib.so (metrics/metrics_http.h), which pmd loads only when this object is made.
 // httplib serves on its own threads; a scrape crosses into the event loop through a LoopRelay,
 // so the Manager is read on the loop thread only, and waits at most kScrapeTimeout for it.
 // Instance figures are readings at most a second old (Manager::stats reuses them).
@@ -15,7 +15,7 @@
 
 #include "base/shared_module.h"
 #include "event/loop_relay.h"
-#include "logs/metrics_http.h"
+#include "metrics/metrics_http.h"
 
 namespace pmd {
 

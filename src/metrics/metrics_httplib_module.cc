@@ -1,4 +1,4 @@
-// pmd-metrics-httplib.so: GET /metrics served by cpp-httplib (logs/metrics_http.h says why this
+// pmd-metrics-httplib.so: GET /metrics served by cpp-httplib (metrics/metrics_http.h says why this
 // is a module). It knows nothing of the Manager: every scrape asks pmd through MetricsScrape,
 // which renders on pmd's event loop.
 #include <fcntl.h>
@@ -11,7 +11,7 @@
 #include <thread>
 #include <type_traits>
 
-#include "logs/metrics_http.h"
+#include "metrics/metrics_http.h"
 
 namespace pmd {
 namespace {

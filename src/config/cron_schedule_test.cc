@@ -1,4 +1,4 @@
-#include "god/cron_schedule.h"
+#include "config/cron_schedule.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-#include "daemon/bus_choice.h"
+#include "bus/bus_choice.h"
 
 #include <systemd/sd-bus.h>
 

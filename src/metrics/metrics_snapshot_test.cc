@@ -1,4 +1,4 @@
-#include "logs/metrics_snapshot.h"
+#include "metrics/metrics_snapshot.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
